@@ -1,0 +1,625 @@
+import { BehaviorSubject, Observable, Subject, type Subscription } from 'rxjs';
+import type { AccessToken } from './accessToken.js';
+import { backoffDelay } from './backoff.js';
+import { type Clock, systemClock } from './clock.js';
+import { computeDeadlines, type Deadlines } from './deadlines.js';
+import {
+  type AccessManagerError,
+  ClosedError,
+  FetchFailedError,
+  MissingGrantError,
+  StaleTokenError,
+  TokenExpiredError,
+} from './errors.js';
+import { fetchAttempt } from './fetchAttempt.js';
+import { type Logger, silentLogger } from './logger.js';
+import { type CheckedToken, checkToken } from './tokenPolicy.js';
+import type {
+  AccessManagerEvent,
+  AccessManagerEventName,
+  AccessManagerOptions,
+  AccessManagerState,
+  FetchToken,
+  RefreshReason,
+} from './types.js';
+import { browserWakeSignals } from './wakeSignals.js';
+
+/** Deadlines are re-checked against the wall clock at least this often, to catch sleep. */
+const RECHECK_MS = 30_000;
+
+/** One refresh: attempts of `fetchToken` until one yields a token, or a fatal error. */
+interface Flight {
+  promise: Promise<AccessToken>;
+  resolve: (token: AccessToken) => void;
+  reject: (error: AccessManagerError) => void;
+  reason: RefreshReason;
+  attempt: number;
+  /** When the running (or last) attempt began, on the local clock. */
+  startedAt: number;
+  /** The running attempt's; null while waiting to retry. */
+  controller: AbortController | null;
+  /** When the next attempt is due; null while one runs. */
+  retryAt: number | null;
+}
+
+interface Listener {
+  name: AccessManagerEventName;
+  listener: (...args: never[]) => void;
+  subscription?: Subscription;
+}
+
+type ManagerListener = (manager: AccessManager) => void;
+type ErrorListener = (error: AccessManagerError) => void;
+
+const noop = (): void => {};
+
+/**
+ * Owns one Twilio access token for every client SDK of the app: validates each token before it
+ * replaces the one held, warns and refreshes on time from the token's own lifetime, fetches
+ * through one single-flight call with timeout and backoff, and survives sleep, clock skew and a
+ * token server that is down.
+ *
+ * @example
+ * ```ts
+ * import { AccessManager, fetchTokenFrom } from '@access-manager/core';
+ *
+ * const manager = new AccessManager({ fetchToken: fetchTokenFrom('/api/twilio-token') });
+ * manager.token$.subscribe((token) => conversationsClient.updateToken(token.jwt));
+ * manager.on('error', (error) => console.warn(error.code, error.message));
+ * // later
+ * manager.close();
+ * ```
+ */
+export class AccessManager {
+  readonly #fetchToken: FetchToken | undefined;
+  readonly #warnBeforeMs: number;
+  readonly #refreshBeforeMs: number | undefined;
+  readonly #fetchTimeoutMs: number;
+  readonly #minDelayMs: number;
+  readonly #maxDelayMs: number;
+  readonly #fixedIdentity: boolean;
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #unwake: () => void;
+
+  #token: AccessToken | null = null;
+  #deadlines: Deadlines | null = null;
+  #adoptedAt = Number.NEGATIVE_INFINITY;
+  #warned = false;
+  #expired = false;
+  #clockOffsetMs = 0;
+  #identity: string | undefined;
+  #accountSid: string | undefined;
+  readonly #requiredGrants = new Map<string, number>();
+  #flight: Flight | null = null;
+  #generation = 0;
+  #lastError: AccessManagerError | null = null;
+  #fatal = false;
+  #timer: unknown;
+  #closed = false;
+  /** Events raised during construction wait here for a microtask, so that `on()` right after `new` hears them. */
+  #queue: AccessManagerEvent[] | null = [];
+  #listeners: Listener[] = [];
+  readonly #tokens = new Subject<AccessToken>();
+  readonly #events = new Subject<AccessManagerEvent>();
+  readonly #state = new BehaviorSubject<AccessManagerState>({
+    status: 'empty',
+    token: null,
+    refreshAt: null,
+    clockOffsetMs: 0,
+    attempt: 0,
+    lastError: null,
+  });
+  #token$: Observable<AccessToken> | undefined;
+  #state$: Observable<AccessManagerState> | undefined;
+  #events$: Observable<AccessManagerEvent> | undefined;
+
+  /**
+   * Starts with a token, twilio-common style (`new AccessManager(jwt)`), or with options: a
+   * token, a `fetchToken`, or both.
+   */
+  constructor(init?: string | AccessManagerOptions) {
+    const options: AccessManagerOptions = typeof init === 'string' ? { token: init } : (init ?? {});
+    this.#fetchToken = options.fetchToken;
+    this.#warnBeforeMs = options.warnBeforeMs ?? 180_000;
+    this.#refreshBeforeMs = options.refreshBeforeMs;
+    this.#fetchTimeoutMs = options.fetchTimeoutMs ?? 10_000;
+    this.#minDelayMs = options.retry?.minDelayMs ?? 1_000;
+    this.#maxDelayMs = options.retry?.maxDelayMs ?? 30_000;
+    this.#fixedIdentity = options.identity !== 'any';
+    this.#logger = options.logger ?? silentLogger;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+
+    let initialReason: RefreshReason = 'initial';
+    if (options.token !== undefined) {
+      try {
+        this.#adopt(this.#check(options.token, false));
+      } catch (error) {
+        this.#report(error as AccessManagerError);
+        if ((error as AccessManagerError).code === 'token_expired') initialReason = 'expired';
+      }
+    }
+    if (!this.#token && this.#fetchToken) this.#startFlight(initialReason);
+    const wakeSignals = options.wakeSignals ?? browserWakeSignals;
+    this.#unwake = wakeSignals ? wakeSignals(() => this.#tick()) : noop;
+    queueMicrotask(() => {
+      const queued = this.#queue ?? [];
+      this.#queue = null;
+      for (const event of queued) this.#events.next(event);
+    });
+    this.#tick();
+  }
+
+  /** The current token at once (when there is one), then every token adopted; completes on `close()`. */
+  get token$(): Observable<AccessToken> {
+    // The current token, then the plain Subject: delivering a token to N subscribers costs what
+    // `Subject.next` costs, with no operator in between.
+    this.#token$ ??= new Observable<AccessToken>((subscriber) => {
+      if (this.#token) subscriber.next(this.#token);
+      return this.#tokens.subscribe(subscriber);
+    });
+    return this.#token$;
+  }
+
+  /** The current state at once, then every change; completes on `close()`. */
+  get state$(): Observable<AccessManagerState> {
+    this.#state$ ??= this.#state.asObservable();
+    return this.#state$;
+  }
+
+  /** Every lifecycle event as it happens (no replay); completes on `close()`. */
+  get events$(): Observable<AccessManagerEvent> {
+    this.#events$ ??= this.#events.asObservable();
+    return this.#events$;
+  }
+
+  /** The raw JWT held now, or null. */
+  get token(): string | null {
+    return this.#token?.jwt ?? null;
+  }
+
+  /** The identity of the token held now, or null. */
+  get identity(): string | null {
+    return this.#token?.identity ?? null;
+  }
+
+  /** When the token held now expires (its `exp`), or null. */
+  get expires(): Date | null {
+    return this.#token?.expiresAt ?? null;
+  }
+
+  /** True when no token is held or the one held has expired. */
+  get isExpired(): boolean {
+    return !this.#deadlines || this.#clock.now() >= this.#deadlines.expireAt;
+  }
+
+  /** The state now, computed against the clock at the moment of the call. */
+  getState(): AccessManagerState {
+    this.#publish();
+    return this.#state.value;
+  }
+
+  /** Adds a listener. `error` listeners get the error; the others get the manager. */
+  on(name: 'tokenUpdated' | 'tokenWillExpire' | 'tokenExpired', listener: ManagerListener): this;
+  on(name: 'error', listener: ErrorListener): this;
+  on(name: AccessManagerEventName, listener: ManagerListener | ErrorListener): this {
+    return this.#listen(name, listener, false);
+  }
+
+  /** Adds a listener that is removed after its first call. */
+  once(name: 'tokenUpdated' | 'tokenWillExpire' | 'tokenExpired', listener: ManagerListener): this;
+  once(name: 'error', listener: ErrorListener): this;
+  once(name: AccessManagerEventName, listener: ManagerListener | ErrorListener): this {
+    return this.#listen(name, listener, true);
+  }
+
+  /** Removes a listener added with `on` or `once`. */
+  off(name: 'tokenUpdated' | 'tokenWillExpire' | 'tokenExpired', listener: ManagerListener): this;
+  off(name: 'error', listener: ErrorListener): this;
+  off(name: AccessManagerEventName, listener: ManagerListener | ErrorListener): this {
+    const entry = this.#listeners.find((e) => e.name === name && e.listener === listener);
+    if (entry) this.#unlisten(entry);
+    return this;
+  }
+
+  /**
+   * Validates a token and adopts it. Rejects with a typed error, and keeps the token held, when
+   * it is malformed, expired, not yet valid, too long-lived, for another identity or account,
+   * lacks a required grant, or is older than the one held. The same token again is a no-op.
+   */
+  updateToken(token: string): Promise<this> {
+    if (this.#closed) return Promise.reject(new ClosedError());
+    if (token === this.#token?.jwt) return Promise.resolve(this);
+    try {
+      this.#adopt(this.#check(token, false));
+      return Promise.resolve(this);
+    } catch (error) {
+      const typed = error as AccessManagerError;
+      this.#report(typed);
+      if (typed.code === 'token_expired' && this.#fetchToken) {
+        this.refresh({ reason: 'expired' }).catch(noop);
+      }
+      this.#publish();
+      return Promise.reject(typed);
+    }
+  }
+
+  /**
+   * Fetches a new token now, through the one fetch in flight if there is one. With `force`, a
+   * fetch that began before the token held now was adopted is replaced by a new one. Resolves
+   * with the token adopted; keeps retrying with backoff through failures, and rejects only on a
+   * fatal error or `close()`.
+   */
+  refresh(options: { reason?: RefreshReason; force?: boolean } = {}): Promise<AccessToken> {
+    if (this.#closed) return Promise.reject(new ClosedError());
+    if (!this.#fetchToken) {
+      return Promise.reject(
+        new FetchFailedError('No fetchToken is configured.', { retryable: false }),
+      );
+    }
+    const flight = this.#flight;
+    if (!flight) return this.#startFlight(options.reason ?? 'manual').promise;
+    if (options.force && (flight.retryAt !== null || flight.startedAt < this.#adoptedAt)) {
+      flight.controller?.abort(new StaleTokenError('Replaced by a forced refresh.'));
+      this.#attempt(flight);
+    }
+    return flight.promise;
+  }
+
+  /**
+   * The JWT, valid for at least `minValidityMs` more (default 0): the one held, or a fresh one.
+   * Without `fetchToken`, waits for `updateToken`. Rejects when `signal` aborts or on `close()`.
+   */
+  async getToken(options: { minValidityMs?: number; signal?: AbortSignal } = {}): Promise<string> {
+    const { minValidityMs = 0, signal } = options;
+    for (let fetched = false; ; fetched = true) {
+      if (this.#closed) throw new ClosedError();
+      signal?.throwIfAborted();
+      const token = this.#token;
+      if (
+        token &&
+        this.#deadlines &&
+        this.#deadlines.expireAt - this.#clock.now() > minValidityMs
+      ) {
+        return token.jwt;
+      }
+      if (fetched && this.#fetchToken) {
+        throw new TokenExpiredError(`No token is valid for ${minValidityMs} ms more.`);
+      }
+      const next = this.#fetchToken
+        ? this.refresh({ reason: token ? 'expired' : 'initial', force: true })
+        : this.#nextToken();
+      await abortable(next, signal);
+    }
+  }
+
+  /**
+   * Declares that an attached SDK needs a grant (`'chat'`, `'data_sync'`, `'voice'`, `'video'`).
+   * Throws {@link MissingGrantError} when the token held lacks it; from then on a token without it
+   * is rejected. Returns the function that releases the requirement.
+   */
+  requireGrant(grant: string): () => void {
+    if (this.#token && !this.#token.hasGrant(grant)) {
+      throw new MissingGrantError(`Token ${this.#token.id ?? 'held'} has no "${grant}" grant.`);
+    }
+    const grants = this.#requiredGrants;
+    grants.set(grant, (grants.get(grant) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const count = (grants.get(grant) ?? 1) - 1;
+      if (count > 0) grants.set(grant, count);
+      else grants.delete(grant);
+    };
+  }
+
+  /**
+   * Stops for good: aborts a fetch in flight, clears every timer, removes wake listeners and
+   * listeners, completes every stream. Later calls reject with `closed`. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#generation++;
+    const flight = this.#flight;
+    this.#flight = null;
+    if (flight) {
+      const error = new ClosedError();
+      flight.controller?.abort(error);
+      flight.reject(error);
+    }
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#unwake();
+    this.#publish();
+    for (const entry of this.#listeners) entry.subscription?.unsubscribe();
+    this.#listeners = [];
+    this.#queue = null;
+    this.#tokens.complete();
+    this.#events.complete();
+    this.#state.complete();
+    this.#logger.debug('AccessManager closed.');
+  }
+
+  /** Same as `close()`, for `using manager = new AccessManager(...)`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #check(jwt: unknown, fetched: boolean): CheckedToken {
+    return checkToken(jwt, {
+      now: this.#clock.now(),
+      clockOffsetMs: this.#clockOffsetMs,
+      fetched,
+      current: this.#token,
+      identity: this.#fixedIdentity ? this.#identity : undefined,
+      accountSid: this.#fixedIdentity ? this.#accountSid : undefined,
+      requiredGrants: this.#requiredGrants.keys(),
+    });
+  }
+
+  #adopt({ token, clockOffsetMs }: CheckedToken): void {
+    const now = this.#clock.now();
+    this.#token = token;
+    this.#clockOffsetMs = clockOffsetMs;
+    if (this.#fixedIdentity) {
+      this.#identity ??= token.identity;
+      this.#accountSid ??= token.accountSid;
+    }
+    this.#deadlines = computeDeadlines(token, {
+      now,
+      clockOffsetMs,
+      warnBeforeMs: this.#warnBeforeMs,
+      refreshBeforeMs: this.#refreshBeforeMs,
+      random: this.#random,
+    });
+    this.#adoptedAt = now;
+    this.#warned = this.#expired = this.#fatal = false;
+    this.#lastError = null;
+    this.#logger.info(`Adopted ${token}.`);
+    this.#tokens.next(token);
+    this.#emit({ type: 'tokenUpdated', token });
+    if (this.#token === token) this.#tick();
+  }
+
+  #report(error: AccessManagerError): void {
+    this.#lastError = error;
+    this.#logger.warn(`${error.name} (${error.code}): ${error.message}`);
+    this.#emit({ type: 'error', error });
+  }
+
+  #emit(event: AccessManagerEvent): void {
+    if (this.#queue) this.#queue.push(event);
+    else this.#events.next(event);
+  }
+
+  #listen(name: AccessManagerEventName, listener: Listener['listener'], once: boolean): this {
+    if (this.#closed) return this;
+    const entry: Listener = { name, listener };
+    this.#listeners.push(entry);
+    entry.subscription = this.#events.subscribe((event) => {
+      if (event.type !== name) return;
+      if (once) this.#unlisten(entry);
+      (listener as (arg: unknown) => void)(event.type === 'error' ? event.error : this);
+    });
+    return this;
+  }
+
+  #unlisten(entry: Listener): void {
+    entry.subscription?.unsubscribe();
+    this.#listeners = this.#listeners.filter((e) => e !== entry);
+  }
+
+  #nextToken(): Promise<AccessToken> {
+    return new Promise((resolve, reject) => {
+      const subscription = this.#tokens.subscribe({
+        next: (token) => {
+          subscription.unsubscribe();
+          resolve(token);
+        },
+        complete: () => reject(new ClosedError()),
+      });
+    });
+  }
+
+  #startFlight(reason: RefreshReason): Flight {
+    let resolve = noop as Flight['resolve'];
+    let reject = noop as Flight['reject'];
+    const promise = new Promise<AccessToken>((onToken, onError) => {
+      resolve = onToken;
+      reject = onError;
+    });
+    promise.catch(noop); // a refresh nobody awaits must not become an unhandled rejection
+    const flight: Flight = {
+      promise,
+      resolve,
+      reject,
+      reason,
+      attempt: 0,
+      startedAt: 0,
+      controller: null,
+      retryAt: null,
+    };
+    this.#flight = flight;
+    this.#attempt(flight);
+    return flight;
+  }
+
+  #attempt(flight: Flight): void {
+    const generation = ++this.#generation;
+    const controller = new AbortController();
+    flight.controller = controller;
+    flight.retryAt = null;
+    flight.attempt += 1;
+    flight.startedAt = this.#clock.now();
+    const { reason, attempt } = flight;
+    this.#logger.debug(`Fetching a token (${reason}, attempt ${attempt}).`);
+    fetchAttempt(
+      this.#fetchToken as FetchToken,
+      { reason, attempt },
+      controller,
+      this.#fetchTimeoutMs,
+      this.#clock,
+    ).then(
+      (jwt) => generation === this.#generation && this.#received(flight, jwt),
+      (error: AccessManagerError) => generation === this.#generation && this.#failed(flight, error),
+    );
+    this.#tick();
+  }
+
+  #received(flight: Flight, jwt: string): void {
+    flight.controller = null;
+    const held = this.#token;
+    const due = !this.#deadlines || this.#clock.now() >= this.#deadlines.refreshAt;
+    let checked: CheckedToken;
+    try {
+      if (jwt === held?.jwt) throw new StaleTokenError('The token server sent the token held now.');
+      checked = this.#check(jwt, true);
+    } catch (error) {
+      const typed = error as AccessManagerError;
+      // Nothing newer, but nothing needed yet either: the caller gets the token held.
+      if (held && !due && typed.code === 'stale_token') this.#settle(flight, held);
+      else this.#failed(flight, typed);
+      return;
+    }
+    this.#flight = null;
+    this.#adopt(checked);
+    flight.resolve(checked.token);
+  }
+
+  #settle(flight: Flight, token: AccessToken): void {
+    this.#flight = null;
+    flight.resolve(token);
+    this.#tick();
+  }
+
+  #failed(flight: Flight, error: AccessManagerError): void {
+    flight.controller = null;
+    this.#report(error);
+    if (error.code === 'fetch_failed' && !error.retryable) {
+      this.#fatal = true;
+      this.#flight = null;
+      this.#logger.error(`Token refresh stopped: ${error.message}`);
+      flight.reject(error);
+      this.#tick();
+      return;
+    }
+    const backoff = backoffDelay(flight.attempt, this.#minDelayMs, this.#maxDelayMs, this.#random);
+    const delay = Math.max(
+      backoff,
+      error instanceof FetchFailedError ? (error.retryAfterMs ?? 0) : 0,
+    );
+    flight.retryAt = this.#clock.now() + delay;
+    this.#logger.info(`Next token fetch in ${Math.round(delay)} ms.`);
+    this.#tick();
+  }
+
+  /** Acts on every deadline that has passed, then sets the one timer for the next. */
+  #tick(): void {
+    if (this.#closed) return;
+    const now = this.#clock.now();
+    const token = this.#token;
+    const deadlines = this.#deadlines;
+    if (token && deadlines) {
+      if (!this.#expired && now >= deadlines.expireAt) {
+        this.#expired = this.#warned = true;
+        this.#logger.warn(`${token} expired.`);
+        this.#emit({ type: 'tokenExpired', token });
+      } else if (!this.#warned && now >= deadlines.warnAt) {
+        this.#warned = true;
+        this.#emit({ type: 'tokenWillExpire', token, expiresInMs: deadlines.expireAt - now });
+      }
+      // A listener may have adopted a token or closed the manager: its own tick took over.
+      if (this.#closed || this.#token !== token) return;
+      if (now >= deadlines.refreshAt && !this.#flight && this.#fetchToken && !this.#fatal) {
+        this.#startFlight(this.#expired ? 'expired' : 'scheduled');
+        return;
+      }
+    }
+    const flight = this.#flight;
+    if (flight?.retryAt != null && now >= flight.retryAt) {
+      this.#attempt(flight);
+      return;
+    }
+    this.#publish();
+    this.#schedule(now);
+  }
+
+  #schedule(now: number): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    let next = this.#flight?.retryAt ?? Number.POSITIVE_INFINITY;
+    const deadlines = this.#deadlines;
+    if (deadlines) {
+      if (!this.#warned) next = Math.min(next, deadlines.warnAt);
+      if (!this.#expired) next = Math.min(next, deadlines.expireAt);
+      if (!this.#flight && this.#fetchToken && !this.#fatal)
+        next = Math.min(next, deadlines.refreshAt);
+    }
+    if (next === Number.POSITIVE_INFINITY) return;
+    this.#timer = this.#clock.setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#tick();
+      },
+      Math.max(0, Math.min(next - now, RECHECK_MS)),
+    );
+  }
+
+  #publish(): void {
+    const now = this.#clock.now();
+    const token = this.#token;
+    const deadlines = this.#deadlines;
+    const flight = this.#flight;
+    const status = this.#closed
+      ? 'closed'
+      : this.#fatal
+        ? 'failed'
+        : deadlines && now >= deadlines.expireAt
+          ? 'expired'
+          : flight
+            ? 'refreshing'
+            : !deadlines
+              ? 'empty'
+              : now >= deadlines.warnAt
+                ? 'expiring'
+                : 'valid';
+    const refreshAt = flight
+      ? flight.retryAt
+      : deadlines && this.#fetchToken && !this.#fatal && !this.#closed
+        ? deadlines.refreshAt
+        : null;
+    const previous = this.#state.value;
+    const next: AccessManagerState = {
+      status,
+      token,
+      refreshAt: refreshAt === null ? null : new Date(refreshAt),
+      clockOffsetMs: this.#clockOffsetMs,
+      attempt: flight?.attempt ?? 0,
+      lastError: this.#lastError,
+    };
+    if (
+      previous.status !== next.status ||
+      previous.token !== next.token ||
+      previous.refreshAt?.getTime() !== next.refreshAt?.getTime() ||
+      previous.clockOffsetMs !== next.clockOffsetMs ||
+      previous.attempt !== next.attempt ||
+      previous.lastError !== next.lastError
+    ) {
+      this.#state.next(next);
+    }
+  }
+}
+
+/** Rejects with the signal's reason as soon as it aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

@@ -1,0 +1,10 @@
+/**
+ * Delay before retry number `attempt` (1-based): exponential, capped at `maxDelayMs`, with full
+ * jitter (a uniform draw between 0 and the cap) so that many clients do not retry in step.
+ */
+export const backoffDelay = (
+  attempt: number,
+  minDelayMs: number,
+  maxDelayMs: number,
+  random: () => number = Math.random,
+): number => random() * Math.min(maxDelayMs, minDelayMs * 2 ** Math.max(0, attempt - 1));

@@ -1,0 +1,77 @@
+import { FatalFetchError, FetchFailedError } from './errors.js';
+import type { FetchToken, FetchTokenContext } from './types.js';
+
+/** Request options for {@link fetchTokenFrom}, or a function that makes them for each attempt. */
+export type TokenRequestInit =
+  | RequestInit
+  | ((context: FetchTokenContext) => RequestInit | Promise<RequestInit>);
+
+/** `Retry-After` in milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(
+  value: string | null,
+  now: number = Date.now(),
+): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - now;
+  return Number.isFinite(ms) ? Math.max(0, ms) : undefined;
+}
+
+/**
+ * A ready-made `fetchToken` for a token endpoint: GETs `url` (or what `init` says) and reads a
+ * JSON body `{ token }` or a plain-text JWT. 401 and 403 are fatal (retries stop: the user must
+ * sign in again), as is any other 4xx but 408 and 429; 408, 429, 5xx and network errors are
+ * retried, no sooner than the server's `Retry-After`.
+ *
+ * @example
+ * ```ts
+ * const manager = new AccessManager({
+ *   fetchToken: fetchTokenFrom('/api/twilio-token', () => ({
+ *     headers: { authorization: `Bearer ${session.accessToken}` },
+ *   })),
+ * });
+ * ```
+ */
+export function fetchTokenFrom(url: string | URL, init?: TokenRequestInit): FetchToken {
+  return async (context) => {
+    const options = typeof init === 'function' ? await init(context) : init;
+    const headers = new Headers(options?.headers);
+    if (!headers.has('accept')) headers.set('accept', 'application/json, text/plain');
+    let response: Response;
+    try {
+      response = await fetch(url, { ...options, headers, signal: context.signal });
+    } catch (cause) {
+      if (context.signal.aborted) throw context.signal.reason;
+      throw new FetchFailedError('The token server could not be reached.', { cause });
+    }
+    const { status } = response;
+    if (!response.ok) {
+      const message = `The token server answered ${status}.`;
+      if (status === 408 || status === 429 || status >= 500) {
+        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+        throw new FetchFailedError(message, {
+          status,
+          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        });
+      }
+      throw new FatalFetchError(message, { status });
+    }
+    const body = (await response.text()).trim();
+    if (!body.startsWith('{')) return body;
+    let token: unknown;
+    try {
+      token = (JSON.parse(body) as { token?: unknown }).token;
+    } catch (cause) {
+      throw new FetchFailedError('The token server sent JSON that does not parse.', {
+        cause,
+        status,
+      });
+    }
+    if (typeof token !== 'string') {
+      throw new FetchFailedError('The token server sent JSON without a "token" string.', {
+        status,
+      });
+    }
+    return token;
+  };
+}

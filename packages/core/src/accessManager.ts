@@ -1,6 +1,7 @@
-import { BehaviorSubject, Observable, Subject, type Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import type { AccessToken } from './accessToken.js';
 import { backoffDelay } from './backoff.js';
+import { Broadcast } from './broadcast.js';
 import { type Clock, systemClock } from './clock.js';
 import { computeDeadlines, type Deadlines } from './deadlines.js';
 import {
@@ -19,6 +20,7 @@ import type {
   AccessManagerEventName,
   AccessManagerOptions,
   AccessManagerState,
+  AccessManagerStatus,
   FetchToken,
   RefreshReason,
 } from './types.js';
@@ -36,20 +38,15 @@ interface Flight {
   attempt: number;
   /** When the running (or last) attempt began, on the local clock. */
   startedAt: number;
-  /** The running attempt's; null while waiting to retry. */
-  controller: AbortController | null;
+  /** The running attempt's; undefined while waiting to retry. */
+  controller?: AbortController | undefined;
   /** When the next attempt is due; null while one runs. */
   retryAt: number | null;
 }
 
-interface Listener {
-  name: AccessManagerEventName;
-  listener: (...args: never[]) => void;
-  subscription?: Subscription;
-}
-
 type ManagerListener = (manager: AccessManager) => void;
 type ErrorListener = (error: AccessManagerError) => void;
+type Listener = [AccessManagerEventName, ManagerListener | ErrorListener, Subscription];
 
 const noop = (): void => {};
 
@@ -71,21 +68,15 @@ const noop = (): void => {};
  * ```
  */
 export class AccessManager {
+  readonly #options: AccessManagerOptions;
   readonly #fetchToken: FetchToken | undefined;
-  readonly #warnBeforeMs: number;
-  readonly #refreshBeforeMs: number | undefined;
-  readonly #fetchTimeoutMs: number;
-  readonly #minDelayMs: number;
-  readonly #maxDelayMs: number;
-  readonly #fixedIdentity: boolean;
   readonly #logger: Logger;
   readonly #clock: Clock;
-  readonly #random: () => number;
   readonly #unwake: () => void;
 
   #token: AccessToken | null = null;
   #deadlines: Deadlines | null = null;
-  #adoptedAt = Number.NEGATIVE_INFINITY;
+  #adoptedAt = -Infinity;
   #warned = false;
   #expired = false;
   #clockOffsetMs = 0;
@@ -101,16 +92,11 @@ export class AccessManager {
   /** Events raised during construction wait here for a microtask, so that `on()` right after `new` hears them. */
   #queue: AccessManagerEvent[] | null = [];
   #listeners: Listener[] = [];
-  readonly #tokens = new Subject<AccessToken>();
-  readonly #events = new Subject<AccessManagerEvent>();
-  readonly #state = new BehaviorSubject<AccessManagerState>({
-    status: 'empty',
-    token: null,
-    refreshAt: null,
-    clockOffsetMs: 0,
-    attempt: 0,
-    lastError: null,
-  });
+  readonly #tokens = new Broadcast<AccessToken>();
+  readonly #events = new Broadcast<AccessManagerEvent>();
+  readonly #states = new Broadcast<AccessManagerState>();
+  #state: AccessManagerState | undefined;
+  #stateKey: unknown[] | undefined;
   #token$: Observable<AccessToken> | undefined;
   #state$: Observable<AccessManagerState> | undefined;
   #events$: Observable<AccessManagerEvent> | undefined;
@@ -120,28 +106,21 @@ export class AccessManager {
    * token, a `fetchToken`, or both.
    */
   constructor(init?: string | AccessManagerOptions) {
-    const options: AccessManagerOptions = typeof init === 'string' ? { token: init } : (init ?? {});
+    const options = typeof init === 'string' ? { token: init } : (init ?? {});
+    this.#options = options;
     this.#fetchToken = options.fetchToken;
-    this.#warnBeforeMs = options.warnBeforeMs ?? 180_000;
-    this.#refreshBeforeMs = options.refreshBeforeMs;
-    this.#fetchTimeoutMs = options.fetchTimeoutMs ?? 10_000;
-    this.#minDelayMs = options.retry?.minDelayMs ?? 1_000;
-    this.#maxDelayMs = options.retry?.maxDelayMs ?? 30_000;
-    this.#fixedIdentity = options.identity !== 'any';
     this.#logger = options.logger ?? silentLogger;
     this.#clock = options.clock ?? systemClock;
-    this.#random = options.random ?? Math.random;
-
-    let initialReason: RefreshReason = 'initial';
+    let reason: RefreshReason = 'initial';
     if (options.token !== undefined) {
       try {
         this.#adopt(this.#check(options.token, false));
       } catch (error) {
         this.#report(error as AccessManagerError);
-        if ((error as AccessManagerError).code === 'token_expired') initialReason = 'expired';
+        if ((error as AccessManagerError).code === 'token_expired') reason = 'expired';
       }
     }
-    if (!this.#token && this.#fetchToken) this.#startFlight(initialReason);
+    if (!this.#token && this.#fetchToken) this.#startFlight(reason);
     const wakeSignals = options.wakeSignals ?? browserWakeSignals;
     this.#unwake = wakeSignals ? wakeSignals(() => this.#tick()) : noop;
     queueMicrotask(() => {
@@ -154,24 +133,19 @@ export class AccessManager {
 
   /** The current token at once (when there is one), then every token adopted; completes on `close()`. */
   get token$(): Observable<AccessToken> {
-    // The current token, then the plain Subject: delivering a token to N subscribers costs what
-    // `Subject.next` costs, with no operator in between.
-    this.#token$ ??= new Observable<AccessToken>((subscriber) => {
-      if (this.#token) subscriber.next(this.#token);
-      return this.#tokens.subscribe(subscriber);
-    });
+    this.#token$ ??= this.#tokens.observe(() => this.#token);
     return this.#token$;
   }
 
   /** The current state at once, then every change; completes on `close()`. */
   get state$(): Observable<AccessManagerState> {
-    this.#state$ ??= this.#state.asObservable();
+    this.#state$ ??= this.#states.observe(() => this.getState());
     return this.#state$;
   }
 
   /** Every lifecycle event as it happens (no replay); completes on `close()`. */
   get events$(): Observable<AccessManagerEvent> {
-    this.#events$ ??= this.#events.asObservable();
+    this.#events$ ??= this.#events.observe();
     return this.#events$;
   }
 
@@ -197,8 +171,7 @@ export class AccessManager {
 
   /** The state now, computed against the clock at the moment of the call. */
   getState(): AccessManagerState {
-    this.#publish();
-    return this.#state.value;
+    return this.#publish();
   }
 
   /** Adds a listener. `error` listeners get the error; the others get the manager. */
@@ -219,7 +192,7 @@ export class AccessManager {
   off(name: 'tokenUpdated' | 'tokenWillExpire' | 'tokenExpired', listener: ManagerListener): this;
   off(name: 'error', listener: ErrorListener): this;
   off(name: AccessManagerEventName, listener: ManagerListener | ErrorListener): this {
-    const entry = this.#listeners.find((e) => e.name === name && e.listener === listener);
+    const entry = this.#listeners.find(([n, l]) => n === name && l === listener);
     if (entry) this.#unlisten(entry);
     return this;
   }
@@ -229,35 +202,32 @@ export class AccessManager {
    * it is malformed, expired, not yet valid, too long-lived, for another identity or account,
    * lacks a required grant, or is older than the one held. The same token again is a no-op.
    */
-  updateToken(token: string): Promise<this> {
-    if (this.#closed) return Promise.reject(new ClosedError());
-    if (token === this.#token?.jwt) return Promise.resolve(this);
+  async updateToken(token: string): Promise<this> {
+    if (this.#closed) throw new ClosedError();
+    if (token === this.#token?.jwt) return this;
     try {
       this.#adopt(this.#check(token, false));
-      return Promise.resolve(this);
+      return this;
     } catch (error) {
-      const typed = error as AccessManagerError;
-      this.#report(typed);
-      if (typed.code === 'token_expired' && this.#fetchToken) {
+      this.#report(error as AccessManagerError);
+      if ((error as AccessManagerError).code === 'token_expired' && this.#fetchToken) {
         this.refresh({ reason: 'expired' }).catch(noop);
       }
       this.#publish();
-      return Promise.reject(typed);
+      throw error;
     }
   }
 
   /**
    * Fetches a new token now, through the one fetch in flight if there is one. With `force`, a
-   * fetch that began before the token held now was adopted is replaced by a new one. Resolves
-   * with the token adopted; keeps retrying with backoff through failures, and rejects only on a
-   * fatal error or `close()`.
+   * fetch that began before the token held now was adopted, or that waits to retry, is replaced
+   * by a new attempt. Resolves with the token adopted; keeps retrying with backoff through
+   * failures, and rejects only on a fatal error or `close()`.
    */
   refresh(options: { reason?: RefreshReason; force?: boolean } = {}): Promise<AccessToken> {
     if (this.#closed) return Promise.reject(new ClosedError());
     if (!this.#fetchToken) {
-      return Promise.reject(
-        new FetchFailedError('No fetchToken is configured.', { retryable: false }),
-      );
+      return Promise.reject(new FetchFailedError('No fetchToken.', { retryable: false }));
     }
     const flight = this.#flight;
     if (!flight) return this.#startFlight(options.reason ?? 'manual').promise;
@@ -278,20 +248,26 @@ export class AccessManager {
       if (this.#closed) throw new ClosedError();
       signal?.throwIfAborted();
       const token = this.#token;
-      if (
-        token &&
-        this.#deadlines &&
-        this.#deadlines.expireAt - this.#clock.now() > minValidityMs
-      ) {
+      if (token && (this.#deadlines?.expireAt ?? 0) - this.#clock.now() > minValidityMs) {
         return token.jwt;
       }
       if (fetched && this.#fetchToken) {
-        throw new TokenExpiredError(`No token is valid for ${minValidityMs} ms more.`);
+        throw new TokenExpiredError(`No token is valid ${minValidityMs} ms more.`);
       }
-      const next = this.#fetchToken
-        ? this.refresh({ reason: token ? 'expired' : 'initial', force: true })
-        : this.#nextToken();
-      await abortable(next, signal);
+      await abortable(
+        this.#fetchToken
+          ? this.refresh({ reason: token ? 'expired' : 'initial', force: true })
+          : new Promise((resolve, reject) => {
+              const subscription = this.#tokens.observe().subscribe({
+                next: (next) => {
+                  subscription.unsubscribe();
+                  resolve(next);
+                },
+                complete: () => reject(new ClosedError()),
+              });
+            }),
+        signal,
+      );
     }
   }
 
@@ -302,7 +278,7 @@ export class AccessManager {
    */
   requireGrant(grant: string): () => void {
     if (this.#token && !this.#token.hasGrant(grant)) {
-      throw new MissingGrantError(`Token ${this.#token.id ?? 'held'} has no "${grant}" grant.`);
+      throw new MissingGrantError(`Token ${this.#token.id} has no "${grant}" grant.`);
     }
     const grants = this.#requiredGrants;
     grants.set(grant, (grants.get(grant) ?? 0) + 1);
@@ -311,7 +287,7 @@ export class AccessManager {
       if (released) return;
       released = true;
       const count = (grants.get(grant) ?? 1) - 1;
-      if (count > 0) grants.set(grant, count);
+      if (count) grants.set(grant, count);
       else grants.delete(grant);
     };
   }
@@ -326,22 +302,18 @@ export class AccessManager {
     this.#generation++;
     const flight = this.#flight;
     this.#flight = null;
-    if (flight) {
-      const error = new ClosedError();
-      flight.controller?.abort(error);
-      flight.reject(error);
-    }
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    const error = new ClosedError();
+    flight?.controller?.abort(error);
+    flight?.reject(error);
+    this.#clock.clearTimeout(this.#timer);
     this.#unwake();
     this.#publish();
-    for (const entry of this.#listeners) entry.subscription?.unsubscribe();
+    for (const entry of this.#listeners) entry[2].unsubscribe();
     this.#listeners = [];
     this.#queue = null;
     this.#tokens.complete();
     this.#events.complete();
-    this.#state.complete();
-    this.#logger.debug('AccessManager closed.');
+    this.#states.complete();
   }
 
   /** Same as `close()`, for `using manager = new AccessManager(...)`. */
@@ -350,31 +322,31 @@ export class AccessManager {
   }
 
   #check(jwt: unknown, fetched: boolean): CheckedToken {
+    const fixed = this.#options.identity !== 'any';
     return checkToken(jwt, {
       now: this.#clock.now(),
       clockOffsetMs: this.#clockOffsetMs,
       fetched,
       current: this.#token,
-      identity: this.#fixedIdentity ? this.#identity : undefined,
-      accountSid: this.#fixedIdentity ? this.#accountSid : undefined,
+      identity: fixed ? this.#identity : undefined,
+      accountSid: fixed ? this.#accountSid : undefined,
       requiredGrants: this.#requiredGrants.keys(),
     });
   }
 
   #adopt({ token, clockOffsetMs }: CheckedToken): void {
     const now = this.#clock.now();
+    const options = this.#options;
     this.#token = token;
     this.#clockOffsetMs = clockOffsetMs;
-    if (this.#fixedIdentity) {
-      this.#identity ??= token.identity;
-      this.#accountSid ??= token.accountSid;
-    }
+    this.#identity ??= token.identity;
+    this.#accountSid ??= token.accountSid;
     this.#deadlines = computeDeadlines(token, {
       now,
       clockOffsetMs,
-      warnBeforeMs: this.#warnBeforeMs,
-      refreshBeforeMs: this.#refreshBeforeMs,
-      random: this.#random,
+      warnBeforeMs: options.warnBeforeMs ?? 180_000,
+      refreshBeforeMs: options.refreshBeforeMs,
+      random: options.random ?? Math.random,
     });
     this.#adoptedAt = now;
     this.#warned = this.#expired = this.#fatal = false;
@@ -387,7 +359,7 @@ export class AccessManager {
 
   #report(error: AccessManagerError): void {
     this.#lastError = error;
-    this.#logger.warn(`${error.name} (${error.code}): ${error.message}`);
+    this.#logger.warn(`${error.name}: ${error.message}`);
     this.#emit({ type: 'error', error });
   }
 
@@ -396,11 +368,10 @@ export class AccessManager {
     else this.#events.next(event);
   }
 
-  #listen(name: AccessManagerEventName, listener: Listener['listener'], once: boolean): this {
-    if (this.#closed) return this;
-    const entry: Listener = { name, listener };
+  #listen(name: AccessManagerEventName, listener: Listener[1], once: boolean): this {
+    const entry = [name, listener] as unknown as Listener;
     this.#listeners.push(entry);
-    entry.subscription = this.#events.subscribe((event) => {
+    entry[2] = this.events$.subscribe((event) => {
       if (event.type !== name) return;
       if (once) this.#unlisten(entry);
       (listener as (arg: unknown) => void)(event.type === 'error' ? event.error : this);
@@ -409,40 +380,17 @@ export class AccessManager {
   }
 
   #unlisten(entry: Listener): void {
-    entry.subscription?.unsubscribe();
+    entry[2].unsubscribe();
     this.#listeners = this.#listeners.filter((e) => e !== entry);
   }
 
-  #nextToken(): Promise<AccessToken> {
-    return new Promise((resolve, reject) => {
-      const subscription = this.#tokens.subscribe({
-        next: (token) => {
-          subscription.unsubscribe();
-          resolve(token);
-        },
-        complete: () => reject(new ClosedError()),
-      });
-    });
-  }
-
   #startFlight(reason: RefreshReason): Flight {
-    let resolve = noop as Flight['resolve'];
-    let reject = noop as Flight['reject'];
-    const promise = new Promise<AccessToken>((onToken, onError) => {
-      resolve = onToken;
-      reject = onError;
+    const flight = { reason, attempt: 0, startedAt: 0, retryAt: null } as unknown as Flight;
+    flight.promise = new Promise<AccessToken>((resolve, reject) => {
+      flight.resolve = resolve;
+      flight.reject = reject;
     });
-    promise.catch(noop); // a refresh nobody awaits must not become an unhandled rejection
-    const flight: Flight = {
-      promise,
-      resolve,
-      reject,
-      reason,
-      attempt: 0,
-      startedAt: 0,
-      controller: null,
-      retryAt: null,
-    };
+    flight.promise.catch(noop); // a refresh nobody awaits must not become an unhandled rejection
     this.#flight = flight;
     this.#attempt(flight);
     return flight;
@@ -451,17 +399,15 @@ export class AccessManager {
   #attempt(flight: Flight): void {
     const generation = ++this.#generation;
     const controller = new AbortController();
+    const options = this.#options;
     flight.controller = controller;
     flight.retryAt = null;
-    flight.attempt += 1;
     flight.startedAt = this.#clock.now();
-    const { reason, attempt } = flight;
-    this.#logger.debug(`Fetching a token (${reason}, attempt ${attempt}).`);
     fetchAttempt(
       this.#fetchToken as FetchToken,
-      { reason, attempt },
+      { reason: flight.reason, attempt: ++flight.attempt },
       controller,
-      this.#fetchTimeoutMs,
+      options.fetchTimeoutMs ?? 10_000,
       this.#clock,
     ).then(
       (jwt) => generation === this.#generation && this.#received(flight, jwt),
@@ -471,18 +417,24 @@ export class AccessManager {
   }
 
   #received(flight: Flight, jwt: string): void {
-    flight.controller = null;
     const held = this.#token;
-    const due = !this.#deadlines || this.#clock.now() >= this.#deadlines.refreshAt;
     let checked: CheckedToken;
     try {
       if (jwt === held?.jwt) throw new StaleTokenError('The token server sent the token held now.');
       checked = this.#check(jwt, true);
     } catch (error) {
-      const typed = error as AccessManagerError;
-      // Nothing newer, but nothing needed yet either: the caller gets the token held.
-      if (held && !due && typed.code === 'stale_token') this.#settle(flight, held);
-      else this.#failed(flight, typed);
+      // Nothing newer, but nothing needed yet either: the callers get the token held.
+      if (
+        held &&
+        this.#clock.now() < (this.#deadlines?.refreshAt ?? 0) &&
+        (error as AccessManagerError).code === 'stale_token'
+      ) {
+        this.#flight = null;
+        flight.resolve(held);
+        this.#tick();
+      } else {
+        this.#failed(flight, error as AccessManagerError);
+      }
       return;
     }
     this.#flight = null;
@@ -490,30 +442,27 @@ export class AccessManager {
     flight.resolve(checked.token);
   }
 
-  #settle(flight: Flight, token: AccessToken): void {
-    this.#flight = null;
-    flight.resolve(token);
-    this.#tick();
-  }
-
   #failed(flight: Flight, error: AccessManagerError): void {
-    flight.controller = null;
+    const options = this.#options;
+    flight.controller = undefined;
     this.#report(error);
     if (error.code === 'fetch_failed' && !error.retryable) {
       this.#fatal = true;
       this.#flight = null;
-      this.#logger.error(`Token refresh stopped: ${error.message}`);
       flight.reject(error);
-      this.#tick();
-      return;
+    } else {
+      const delay = Math.max(
+        backoffDelay(
+          flight.attempt,
+          options.retry?.minDelayMs ?? 1_000,
+          options.retry?.maxDelayMs ?? 30_000,
+          options.random,
+        ),
+        (error as FetchFailedError).retryAfterMs ?? 0,
+      );
+      flight.retryAt = this.#clock.now() + delay;
+      this.#logger.info(`Next token fetch in ${Math.round(delay)} ms.`);
     }
-    const backoff = backoffDelay(flight.attempt, this.#minDelayMs, this.#maxDelayMs, this.#random);
-    const delay = Math.max(
-      backoff,
-      error instanceof FetchFailedError ? (error.retryAfterMs ?? 0) : 0,
-    );
-    flight.retryAt = this.#clock.now() + delay;
-    this.#logger.info(`Next token fetch in ${Math.round(delay)} ms.`);
     this.#tick();
   }
 
@@ -523,10 +472,10 @@ export class AccessManager {
     const now = this.#clock.now();
     const token = this.#token;
     const deadlines = this.#deadlines;
+    const canFetch = this.#fetchToken && !this.#fatal;
     if (token && deadlines) {
       if (!this.#expired && now >= deadlines.expireAt) {
         this.#expired = this.#warned = true;
-        this.#logger.warn(`${token} expired.`);
         this.#emit({ type: 'tokenExpired', token });
       } else if (!this.#warned && now >= deadlines.warnAt) {
         this.#warned = true;
@@ -534,47 +483,34 @@ export class AccessManager {
       }
       // A listener may have adopted a token or closed the manager: its own tick took over.
       if (this.#closed || this.#token !== token) return;
-      if (now >= deadlines.refreshAt && !this.#flight && this.#fetchToken && !this.#fatal) {
+      if (now >= deadlines.refreshAt && !this.#flight && canFetch) {
         this.#startFlight(this.#expired ? 'expired' : 'scheduled');
         return;
       }
     }
     const flight = this.#flight;
-    if (flight?.retryAt != null && now >= flight.retryAt) {
-      this.#attempt(flight);
-      return;
-    }
+    if (flight?.retryAt != null && now >= flight.retryAt) return this.#attempt(flight);
     this.#publish();
-    this.#schedule(now);
-  }
-
-  #schedule(now: number): void {
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    let next = this.#flight?.retryAt ?? Number.POSITIVE_INFINITY;
-    const deadlines = this.#deadlines;
+    let next = flight?.retryAt ?? Infinity;
     if (deadlines) {
       if (!this.#warned) next = Math.min(next, deadlines.warnAt);
       if (!this.#expired) next = Math.min(next, deadlines.expireAt);
-      if (!this.#flight && this.#fetchToken && !this.#fatal)
-        next = Math.min(next, deadlines.refreshAt);
+      if (!flight && canFetch) next = Math.min(next, deadlines.refreshAt);
     }
-    if (next === Number.POSITIVE_INFINITY) return;
-    this.#timer = this.#clock.setTimeout(
-      () => {
-        this.#timer = undefined;
-        this.#tick();
-      },
-      Math.max(0, Math.min(next - now, RECHECK_MS)),
-    );
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer =
+      next < Infinity
+        ? this.#clock.setTimeout(() => this.#tick(), Math.max(0, Math.min(next - now, RECHECK_MS)))
+        : undefined;
   }
 
-  #publish(): void {
+  /** Computes the state against the clock, and emits it on `state$` when it changed. */
+  #publish(): AccessManagerState {
     const now = this.#clock.now();
     const token = this.#token;
     const deadlines = this.#deadlines;
     const flight = this.#flight;
-    const status = this.#closed
+    const status: AccessManagerStatus = this.#closed
       ? 'closed'
       : this.#fatal
         ? 'failed'
@@ -592,8 +528,17 @@ export class AccessManager {
       : deadlines && this.#fetchToken && !this.#fatal && !this.#closed
         ? deadlines.refreshAt
         : null;
-    const previous = this.#state.value;
-    const next: AccessManagerState = {
+    const key = [
+      status,
+      token,
+      refreshAt,
+      this.#clockOffsetMs,
+      flight?.attempt ?? 0,
+      this.#lastError,
+    ];
+    const previous = this.#state;
+    if (previous && this.#stateKey?.every((value, i) => value === key[i])) return previous;
+    const state: AccessManagerState = {
       status,
       token,
       refreshAt: refreshAt === null ? null : new Date(refreshAt),
@@ -601,25 +546,20 @@ export class AccessManager {
       attempt: flight?.attempt ?? 0,
       lastError: this.#lastError,
     };
-    if (
-      previous.status !== next.status ||
-      previous.token !== next.token ||
-      previous.refreshAt?.getTime() !== next.refreshAt?.getTime() ||
-      previous.clockOffsetMs !== next.clockOffsetMs ||
-      previous.attempt !== next.attempt ||
-      previous.lastError !== next.lastError
-    ) {
-      this.#state.next(next);
-    }
+    this.#stateKey = key;
+    this.#state = state;
+    this.#states.next(state);
+    return state;
   }
 }
 
 /** Rejects with the signal's reason as soon as it aborts. */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
+  return signal
+    ? new Promise<T>((resolve, reject) => {
+        const onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort);
+        promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+      })
+    : promise;
 }

@@ -14,10 +14,10 @@
  */
 export type WakeSignals = (onWake: () => void) => () => void;
 
-interface EventTargetLike {
+interface Target {
   addEventListener?(type: string, listener: () => void): void;
   removeEventListener?(type: string, listener: () => void): void;
-  visibilityState?: string;
+  document?: Target & { visibilityState?: string };
 }
 
 /**
@@ -25,14 +25,17 @@ interface EventTargetLike {
  * Where there is no `window` (Node, workers without those events) it listens to nothing.
  */
 export const browserWakeSignals: WakeSignals = (onWake) => {
-  const target = globalThis as EventTargetLike & { document?: EventTargetLike };
-  const doc = target.document;
+  const win = globalThis as Target;
+  const doc = win.document;
   const onVisible = () => doc?.visibilityState !== 'hidden' && onWake();
-  const windowEvents = ['online', 'focus', 'pageshow'];
-  for (const type of windowEvents) target.addEventListener?.(type, onWake);
-  doc?.addEventListener?.('visibilitychange', onVisible);
+  const listeners: Array<[Target | undefined, string, () => void]> = [
+    [win, 'online', onWake],
+    [win, 'focus', onWake],
+    [win, 'pageshow', onWake],
+    [doc, 'visibilitychange', onVisible],
+  ];
+  for (const [target, type, listener] of listeners) target?.addEventListener?.(type, listener);
   return () => {
-    for (const type of windowEvents) target.removeEventListener?.(type, onWake);
-    doc?.removeEventListener?.('visibilitychange', onVisible);
+    for (const [target, type, listener] of listeners) target?.removeEventListener?.(type, listener);
   };
 };

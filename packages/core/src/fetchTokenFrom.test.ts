@@ -1,0 +1,117 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { makeToken } from '@access-manager/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FatalFetchError, FetchFailedError } from './errors.js';
+import { fetchTokenFrom, parseRetryAfter } from './fetchTokenFrom.js';
+import type { FetchTokenContext } from './types.js';
+
+type Reply = { status: number; body: string; headers?: Record<string, string> };
+let reply: Reply = { status: 200, body: '' };
+let seen: { method?: string | undefined; auth?: string | undefined; accept?: string | undefined } =
+  {};
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    seen = { method: req.method, auth: req.headers.authorization, accept: req.headers.accept };
+    if (reply.status === 0) return; // never answer
+    res.writeHead(reply.status, reply.headers);
+    res.end(reply.body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const context = (signal = new AbortController().signal): FetchTokenContext => ({
+  signal,
+  reason: 'manual',
+  attempt: 1,
+});
+
+describe('fetchTokenFrom', () => {
+  const jwt = makeToken();
+
+  it('reads { token } JSON', async () => {
+    reply = {
+      status: 200,
+      body: JSON.stringify({ token: jwt, identity: 'alice' }),
+      headers: { 'content-type': 'application/json' },
+    };
+    expect(await fetchTokenFrom(base)(context())).toBe(jwt);
+    expect(seen).toMatchObject({ method: 'GET', accept: 'application/json, text/plain' });
+  });
+
+  it('reads a plain-text JWT', async () => {
+    reply = { status: 200, body: `${jwt}\n`, headers: { 'content-type': 'text/plain' } };
+    expect(await fetchTokenFrom(base)(context())).toBe(jwt);
+  });
+
+  it('computes the request for each attempt', async () => {
+    reply = { status: 200, body: JSON.stringify({ token: jwt }) };
+    const fetchToken = fetchTokenFrom(base, ({ attempt }) => ({
+      method: 'POST',
+      headers: { authorization: `Bearer session-${attempt}` },
+    }));
+    await fetchToken(context());
+    expect(seen).toMatchObject({ method: 'POST', auth: 'Bearer session-1' });
+  });
+
+  it.each([401, 403, 404])('treats %i as fatal', async (status) => {
+    reply = { status, body: 'no' };
+    const error = await fetchTokenFrom(base)(context()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FatalFetchError);
+    expect(error).toMatchObject({ code: 'fetch_failed', retryable: false, status });
+  });
+
+  it.each([408, 429, 500, 503])('retries %i and honours Retry-After', async (status) => {
+    reply = { status, body: 'busy', headers: { 'retry-after': '7' } };
+    const error = await fetchTokenFrom(base)(context()).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FetchFailedError);
+    expect(error).not.toBeInstanceOf(FatalFetchError);
+    expect(error).toMatchObject({ retryable: true, status, retryAfterMs: 7000 });
+  });
+
+  it('retries network errors', async () => {
+    const error = await fetchTokenFrom('http://127.0.0.1:1/token')(context()).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'fetch_failed', retryable: true });
+  });
+
+  it('fails on JSON without a token, retryably', async () => {
+    reply = { status: 200, body: '{"jwt": 1}' };
+    await expect(fetchTokenFrom(base)(context())).rejects.toMatchObject({
+      code: 'fetch_failed',
+      retryable: true,
+    });
+    reply = { status: 200, body: '{"token": ' };
+    await expect(fetchTokenFrom(base)(context())).rejects.toMatchObject({ code: 'fetch_failed' });
+  });
+
+  it('stops when its signal aborts, with the signal reason', async () => {
+    reply = { status: 0, body: '' };
+    const controller = new AbortController();
+    const pending = fetchTokenFrom(base)(context(controller.signal));
+    const reason = new Error('timeout');
+    setTimeout(() => controller.abort(reason), 20);
+    await expect(pending).rejects.toBe(reason);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates', () => {
+    expect(parseRetryAfter('3')).toBe(3000);
+    expect(parseRetryAfter(null)).toBeUndefined();
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    const now = Date.UTC(2026, 0, 1);
+    expect(parseRetryAfter(new Date(now + 5000).toUTCString(), now)).toBe(5000);
+    expect(parseRetryAfter(new Date(now - 5000).toUTCString(), now)).toBe(0);
+  });
+});

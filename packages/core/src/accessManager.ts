@@ -489,7 +489,10 @@ export class AccessManager {
       }
     }
     const flight = this.#flight;
-    if (flight?.retryAt != null && now >= flight.retryAt) return this.#attempt(flight);
+    if (flight?.retryAt != null && now >= flight.retryAt) {
+      this.#attempt(flight);
+      return;
+    }
     this.#publish();
     let next = flight?.retryAt ?? Infinity;
     if (deadlines) {

@@ -54,6 +54,10 @@ describe('AccessToken', () => {
     ['no grants', signJwt({}, { exp: 1 })],
     ['an empty identity', signJwt({}, { exp: 1, grants: { identity: '' } })],
     ['a string exp', signJwt({}, { exp: '1', grants: { identity: 'a' } })],
+    [
+      'an exp beyond the range of Date',
+      signJwt({}, { exp: 8.64e12 + 1, grants: { identity: 'a' } }),
+    ],
     ['a NaN-like iat', signJwt({}, { exp: 1, iat: 'x', grants: { identity: 'a' } })],
   ];
   for (const [what, input] of bad) {

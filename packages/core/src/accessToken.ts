@@ -7,7 +7,8 @@ type Claims = Record<string, unknown> | undefined;
 const seconds = (claims: Claims, key: string): Date | undefined => {
   const value = claims?.[key];
   if (value === undefined) return undefined;
-  if (typeof value === 'number' && Number.isFinite(value)) return new Date(value * 1000);
+  const date = new Date(typeof value === 'number' ? value * 1000 : Number.NaN);
+  if (!Number.isNaN(date.getTime())) return date; // also out of Date's range: invalid
   throw new MalformedTokenError(`"${key}" is not a number.`);
 };
 

@@ -17,7 +17,8 @@ export class Broadcast<T> {
       const value = replay?.();
       if (value != null) subscriber.next(value);
       if (this.#done) return subscriber.complete();
-      (this.#subscribers ??= new Set()).add(subscriber);
+      this.#subscribers ??= new Set();
+      this.#subscribers.add(subscriber);
       this.#snapshot = undefined;
       return () => {
         this.#subscribers?.delete(subscriber);

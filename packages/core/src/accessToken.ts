@@ -1,7 +1,20 @@
-import { jwtDecode } from 'jwt-decode';
 import { MalformedTokenError } from './errors.js';
 
 type Claims = Record<string, unknown> | undefined;
+
+const utf8 = /* @__PURE__ */ new TextDecoder();
+
+/**
+ * One JWT segment, base64url-decoded and parsed as JSON. (jwt-decode does the same in 0.5 kB
+ * gzipped, ten times slower: it percent-decodes the payload one character at a time.)
+ */
+const decodeSegment = (segment: string | undefined): Claims => {
+  const binary = atob((segment as string).replace(/-/g, '+').replace(/_/g, '/'));
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  const value: unknown = JSON.parse(utf8.decode(bytes));
+  return typeof value === 'object' && !Array.isArray(value) ? (value as Claims) : undefined;
+};
 
 /** A claim in seconds as a Date; undefined when absent; throws when present but not a number. */
 const seconds = (claims: Claims, key: string): Date | undefined => {
@@ -59,9 +72,10 @@ export class AccessToken {
     let header: Claims;
     let claims: Claims;
     try {
-      if ((jwt as string).split('.').length !== 3) throw 0;
-      header = jwtDecode(jwt as string, { header: true });
-      claims = jwtDecode(jwt as string);
+      const segments = (jwt as string).split('.');
+      if (segments.length !== 3) throw new Error('not three segments');
+      header = decodeSegment(segments[0]);
+      claims = decodeSegment(segments[1]);
     } catch (cause) {
       throw new MalformedTokenError('Not a JWT.', { cause });
     }

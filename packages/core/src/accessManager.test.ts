@@ -324,6 +324,24 @@ describe('refresh', () => {
     expect(states).toContain('expired');
   });
 
+  it('ends a refresh waiting to retry when a token is pushed meanwhile', async () => {
+    let calls = 0;
+    const fetchToken: FetchToken = async () => {
+      calls++;
+      throw new Error('down');
+    };
+    const manager = create({ fetchToken, random: () => 0.5 });
+    const refreshed = manager.refresh();
+    await flush();
+    expect(calls).toBe(1);
+    const pushed = fresh();
+    await manager.updateToken(pushed);
+    expect((await refreshed).jwt).toBe(pushed);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(calls).toBe(1);
+    expect(manager.getState()).toMatchObject({ status: 'valid', attempt: 0 });
+  });
+
   it('honours Retry-After', async () => {
     const starts: number[] = [];
     const fetchToken: FetchToken = async () => {

@@ -352,6 +352,12 @@ export class AccessManager {
     this.#warned = this.#expired = this.#fatal = false;
     this.#lastError = null;
     this.#logger.info(`Adopted ${token}.`);
+    // A refresh that waits to retry has what it was for: its callers get this token.
+    const flight = this.#flight;
+    if (flight?.retryAt != null) {
+      this.#flight = null;
+      flight.resolve(token);
+    }
     this.#tokens.next(token);
     this.#emit({ type: 'tokenUpdated', token });
     if (this.#token === token) this.#tick();

@@ -10,6 +10,7 @@ export type AccessManagerErrorCode =
   | 'lifetime_exceeded'
   | 'fetch_failed'
   | 'fetch_timeout'
+  | 'push_timeout'
   | 'closed';
 
 export interface AccessManagerErrorOptions {
@@ -45,7 +46,7 @@ export class AccessManagerError extends Error {
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.retryable = options.retryable ?? (code === 'fetch_failed' || code === 'fetch_timeout');
+    this.retryable = options.retryable ?? /^(fetch_|push_)/.test(code);
   }
 }
 
@@ -158,6 +159,14 @@ export class FetchTimeoutError extends AccessManagerError {
   override name = 'FetchTimeoutError';
   constructor(message: string, options?: AccessManagerErrorOptions) {
     super('fetch_timeout', message, options);
+  }
+}
+
+/** An SDK client's `updateToken` did not settle within `pushTimeoutMs` (see `attachClient`). */
+export class PushTimeoutError extends AccessManagerError {
+  override name = 'PushTimeoutError';
+  constructor(message: string, options?: AccessManagerErrorOptions) {
+    super('push_timeout', message, options);
   }
 }
 

@@ -1,5 +1,14 @@
 export { AccessManager } from './accessManager.js';
 export { AccessToken, parseAccessToken } from './accessToken.js';
+export type {
+  AttachOptions,
+  ClientLink,
+  ClientLinkState,
+  ClientLinkStatus,
+  ClientSignal,
+  ClientSpec,
+} from './attachClient.js';
+export { attachClient } from './attachClient.js';
 export { backoffDelay } from './backoff.js';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
@@ -19,6 +28,7 @@ export {
   LifetimeExceededError,
   MalformedTokenError,
   MissingGrantError,
+  PushTimeoutError,
   StaleTokenError,
   TokenExpiredError,
   TokenNotYetValidError,

@@ -1,0 +1,278 @@
+import type { Observable, Subscription } from 'rxjs';
+import type { AccessManager } from './accessManager.js';
+import { AccessToken } from './accessToken.js';
+import { backoffDelay } from './backoff.js';
+import { Broadcast } from './broadcast.js';
+import { type Clock, systemClock } from './clock.js';
+import { PushTimeoutError } from './errors.js';
+import type { RetryOptions } from './types.js';
+
+/** What an SDK client tells about its token: it will expire soon, or it was refused as expired. */
+export type ClientSignal = 'willExpire' | 'expired';
+
+/**
+ * How one SDK takes tokens and reports their expiry. An adapter package is one of these, plus a
+ * line that calls {@link attachClient}.
+ *
+ * @example
+ * ```ts
+ * const syncSpec: ClientSpec<SyncClient> = {
+ *   name: 'sync',
+ *   grant: 'data_sync',
+ *   updateToken: (client, jwt) => client.updateToken(jwt),
+ *   listen: (client, signal) => {
+ *     const willExpire = () => signal('willExpire');
+ *     const expired = () => signal('expired');
+ *     client.on('tokenAboutToExpire', willExpire);
+ *     client.on('tokenExpired', expired);
+ *     return () => {
+ *       client.off('tokenAboutToExpire', willExpire);
+ *       client.off('tokenExpired', expired);
+ *     };
+ *   },
+ * };
+ * ```
+ */
+export interface ClientSpec<Client> {
+  /** For messages: `'conversations'`, `'voice'`... */
+  name: string;
+  /** The grant the client needs: `'chat'`, `'data_sync'`, `'voice'`, `'video'`. */
+  grant: string;
+  /** Hands a token to the client. A returned promise is awaited (with a timeout). */
+  updateToken(client: Client, jwt: string): unknown;
+  /** Listens to the client's expiry signals; returns the function that stops listening. */
+  listen?(client: Client, signal: (kind: ClientSignal) => void): () => void;
+  /** True when an error from `updateToken` still means the client took the token. */
+  isDelivered?(error: unknown): boolean;
+  /** False while the client cannot take a token at all (for example while it disconnects). */
+  isReady?(client: Client): boolean;
+  /**
+   * True while a new token should wait if it can (Voice during a call): the token is held until
+   * the client is no longer busy, or until the token it holds has `busyMinValidityMs` left.
+   */
+  isBusy?(client: Client): boolean;
+  /** Calls back whenever `isReady` or `isBusy` may have changed; returns the function that stops. */
+  watch?(client: Client, changed: () => void): () => void;
+}
+
+export interface AttachOptions {
+  /** The token the client was created with, so that it is not pushed again. */
+  token?: string;
+  /** Each `updateToken` call counts as failed after this long; default 15 000. */
+  pushTimeoutMs?: number;
+  /** Backoff between failed pushes; default 1 000 to 30 000 ms, full jitter. */
+  retry?: RetryOptions;
+  /**
+   * A signal from the client within this long after it received a token does not start a fetch
+   * (it is about the token before, or the manager has a refresh planned); default 10 000.
+   */
+  signalCooldownMs?: number;
+  /** A busy client gets the new token anyway once the token it holds has less than this left; default 60 000. */
+  busyMinValidityMs?: number;
+  clock?: Clock;
+  random?: () => number;
+}
+
+export type ClientLinkStatus = 'synced' | 'updating' | 'retrying' | 'failed' | 'detached';
+
+export interface ClientLinkState {
+  /** `synced`: the client holds the manager's token; `updating`: a push is under way or waits for the client; `retrying`: a push failed and will be tried again; `failed`: the token to push expired before it could be delivered. */
+  status: ClientLinkStatus;
+  /** The token the client holds, as far as the link knows. */
+  token?: AccessToken | undefined;
+  lastPushedAt?: Date | undefined;
+  /** How long the last successful `updateToken` took. */
+  pushLatencyMs?: number | undefined;
+  lastError?: Error | undefined;
+}
+
+/** The tie between a manager and one SDK client. */
+export interface ClientLink {
+  /** The link's state at once, then every change; completes on `detach()`. */
+  readonly state$: Observable<ClientLinkState>;
+  getState(): ClientLinkState;
+  /** Removes every listener the link added, clears its timers, releases its grant. Idempotent. */
+  detach(): void;
+  [Symbol.dispose](): void;
+}
+
+const parse = (jwt: string | undefined): AccessToken | undefined => {
+  try {
+    return new AccessToken(jwt);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Keeps one SDK client supplied with the manager's token: pushes every adopted token the client
+ * does not hold yet (never two pushes at once; a newer token supersedes one waiting), retries a
+ * failed or timed-out push with backoff while the token is valid, and turns the client's expiry
+ * signals into one shared refresh. Throws `missing_grant` when the manager's token lacks
+ * `spec.grant`.
+ *
+ * @example
+ * ```ts
+ * const link = attachClient(manager, syncClient, syncSpec, { token: initialJwt });
+ * link.state$.subscribe(({ status }) => console.log('sync', status));
+ * // later
+ * link.detach();
+ * ```
+ */
+export function attachClient<Client>(
+  manager: AccessManager,
+  client: Client,
+  spec: ClientSpec<Client>,
+  options: AttachOptions = {},
+): ClientLink {
+  const release = manager.requireGrant(spec.grant);
+  const clock = options.clock ?? systemClock;
+  const states = new Broadcast<ClientLinkState>();
+  let state: ClientLinkState = { status: 'updating' };
+  let held = parse(options.token);
+  let heldJwt = options.token;
+  let receivedAt = clock.now();
+  let wanted: AccessToken | undefined;
+  let pushing = false;
+  let attempt = 0;
+  let timer: unknown;
+  let detached = false;
+
+  const set = (next: Partial<ClientLinkState>) => {
+    state = { ...state, ...next };
+    states.next(state);
+  };
+  const wait = (delayMs: number) => {
+    clock.clearTimeout(timer);
+    timer = clock.setTimeout(deliver, Math.max(0, delayMs));
+  };
+  /** Local time left on a token, by the manager's estimate of the server clock. */
+  const left = (token: AccessToken) =>
+    token.expiresAt.getTime() - manager.getState().clockOffsetMs - clock.now();
+
+  function deliver(): void {
+    const token = wanted;
+    if (detached || pushing || !token) return;
+    if (token.jwt === heldJwt) {
+      if (state.status !== 'synced') set({ status: 'synced', lastError: undefined });
+      return;
+    }
+    if (left(token) <= 0) {
+      set({ status: 'failed' }); // a newer token will come through token$
+      return;
+    }
+    if (spec.isReady?.(client) === false) {
+      set({ status: 'updating' }); // `watch` calls deliver again
+      return;
+    }
+    if (spec.isBusy?.(client) && held) {
+      const spare = left(held) - (options.busyMinValidityMs ?? 60_000);
+      if (spare > 0) {
+        set({ status: 'updating' });
+        wait(spare); // or sooner, when `watch` says the client is idle
+        return;
+      }
+    }
+    clock.clearTimeout(timer);
+    pushing = true;
+    set({ status: attempt ? 'retrying' : 'updating' });
+    const started = clock.now();
+    let settled = false;
+    const pushTimeoutMs = options.pushTimeoutMs ?? 15_000;
+    const settle = (delivered: boolean, error?: unknown) => {
+      if (settled) return;
+      settled = true;
+      clock.clearTimeout(pushTimer);
+      pushing = false;
+      if (detached) return;
+      if (delivered || spec.isDelivered?.(error)) {
+        attempt = 0;
+        held = token;
+        heldJwt = token.jwt;
+        const now = clock.now();
+        receivedAt = now;
+        set({
+          status: 'synced',
+          token,
+          lastPushedAt: new Date(now),
+          pushLatencyMs: now - started,
+          lastError: undefined,
+        });
+        deliver(); // a newer token may have come meanwhile
+      } else {
+        attempt++;
+        set({
+          status: 'retrying',
+          lastError: error instanceof Error ? error : new Error(String(error)),
+        });
+        const retry = options.retry;
+        wait(
+          backoffDelay(
+            attempt,
+            retry?.minDelayMs ?? 1_000,
+            retry?.maxDelayMs ?? 30_000,
+            options.random,
+          ),
+        );
+      }
+    };
+    const pushTimer = clock.setTimeout(
+      () =>
+        settle(
+          false,
+          new PushTimeoutError(`${spec.name} updateToken took over ${pushTimeoutMs} ms.`),
+        ),
+      pushTimeoutMs,
+    );
+    try {
+      Promise.resolve(spec.updateToken(client, token.jwt)).then(
+        () => settle(true),
+        (error: unknown) => settle(false, error),
+      );
+    } catch (error) {
+      settle(false, error);
+    }
+  }
+
+  const onSignal = (kind: ClientSignal) => {
+    if (detached) return;
+    const current = manager.getState().token;
+    if (current && current.jwt !== heldJwt && left(current) > 0) {
+      // The client is behind the manager: what it needs is the token already here.
+      wanted = current;
+      deliver();
+    } else if (clock.now() - receivedAt >= (options.signalCooldownMs ?? 10_000)) {
+      manager.refresh({ reason: 'sdk', force: kind === 'expired' }).catch(() => {});
+    }
+    // Else the client got its token moments ago: the signal is about the one before (four
+    // clients warning together make one fetch), or about a short-lived token whose refresh
+    // the manager has scheduled already.
+  };
+
+  const subscription: Subscription = manager.token$.subscribe((token) => {
+    wanted = token;
+    attempt = 0;
+    deliver();
+  });
+  const unlisten = spec.listen?.(client, onSignal);
+  const unwatch = spec.watch?.(client, deliver);
+
+  const detach = () => {
+    if (detached) return;
+    detached = true;
+    clock.clearTimeout(timer);
+    subscription.unsubscribe();
+    unlisten?.();
+    unwatch?.();
+    release();
+    set({ status: 'detached' });
+    states.complete();
+  };
+
+  return {
+    state$: states.observe(() => state),
+    getState: () => state,
+    detach,
+    [Symbol.dispose]: detach,
+  };
+}

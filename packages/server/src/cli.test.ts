@@ -1,0 +1,176 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { jwtVerify } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { type CliIo, main } from './cli.js';
+import { decodeAccessToken } from './decodeAccessToken.js';
+import { mintAccessToken } from './mintAccessToken.js';
+
+const bin = fileURLToPath(new URL('../bin/access-manager.js', import.meta.url));
+const built = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const env = {
+  TWILIO_ACCOUNT_SID: 'AC0123456789abcdef0123456789abcdef',
+  TWILIO_API_KEY: 'SKfedcba9876543210fedcba9876543210',
+  TWILIO_API_SECRET: 'cli-test-secret-value',
+};
+
+function run(args: string[], options: { env?: Record<string, string>; input?: string } = {}) {
+  // The bin runs the build: turbo builds this package before its tests (packages/server/turbo.json).
+  if (!existsSync(built))
+    throw new Error('Build @access-manager/server first: dist/cli.js is missing.');
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    env: { PATH: process.env['PATH'] ?? '', ...(options.env ?? env) },
+    input: options.input ?? '',
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function inProcess(args: string[], overrides: Partial<CliIo> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = main(args, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    env,
+    now: () => Date.UTC(2026, 0, 1, 0, 0, 0),
+    stdin: () => '',
+    ...overrides,
+  });
+  return { code, stdout, stderr };
+}
+
+describe('access-manager (spawned)', () => {
+  it('mints a token from the environment credentials, and decodes and verifies it', async () => {
+    const minted = run([
+      'mint',
+      '--identity',
+      'alice',
+      '--chat',
+      'IS00000000000000000000000000000001',
+      '--sync',
+      'IS00000000000000000000000000000002',
+      '--voice-app',
+      'AP00000000000000000000000000000001',
+      '--video',
+      '--ttl',
+      '7200',
+    ]);
+    expect(minted.stderr).toBe('');
+    expect(minted.code).toBe(0);
+    const token = minted.stdout.trim();
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(env.TWILIO_API_SECRET));
+    expect(payload['grants']).toEqual({
+      identity: 'alice',
+      chat: { service_sid: 'IS00000000000000000000000000000001' },
+      data_sync: { service_sid: 'IS00000000000000000000000000000002' },
+      voice: { outgoing: { application_sid: 'AP00000000000000000000000000000001' } },
+      video: {},
+    });
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(7200);
+
+    const decoded = run(['decode', '-', '--verify'], { input: minted.stdout });
+    expect(decoded.code).toBe(0);
+    expect(decoded.stdout).toMatch(/^header +alg HS256, typ JWT, cty twilio-fpa;v=1$/m);
+    expect(decoded.stdout).toMatch(/^identity +alice$/m);
+    expect(decoded.stdout).toMatch(
+      /^ {2}chat +\{"service_sid":"IS00000000000000000000000000000001"\}$/m,
+    );
+    expect(decoded.stdout).toMatch(/^expires +\d{4}-\d\d-\d\dT[\d:.]+Z \(in (1h 59m 5\d|2h)s?\)$/m);
+    expect(decoded.stdout).toMatch(/^signature +verified \(HS256\)$/m);
+  });
+
+  it('exits 1 with one line when the signature does not match, without echoing the secret', () => {
+    const token = run(['mint', '--identity', 'alice']).stdout.trim();
+    const result = run(['decode', token, '--secret', 'the-wrong-secret']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('invalid_signature');
+    expect(result.stderr).not.toContain('the-wrong-secret');
+  });
+
+  it('exits non-zero with one line for missing credentials, a bad ttl, a usage error', () => {
+    const missing = run(['mint', '--identity', 'alice'], { env: {} });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(
+      'access-manager: Set TWILIO_ACCOUNT_SID, TWILIO_API_KEY, TWILIO_API_SECRET in the environment. (missing_credentials)\n',
+    );
+    const ttl = run(['mint', '--identity', 'alice', '--ttl', '60']);
+    expect(ttl.code).toBe(1);
+    expect(ttl.stderr).toMatch(/^access-manager: ttl must be .*\(invalid_ttl\)\n$/);
+    const usage = run(['mint', '--identity', 'alice', '--bogus']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toBe(
+      'access-manager: Unknown option \'--bogus\'. Run "access-manager help".\n',
+    );
+  });
+});
+
+describe('access-manager (in process)', () => {
+  it('prints help', () => {
+    const { code, stdout } = inProcess(['help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('access-manager mint --identity');
+  });
+
+  it('uses the clock for the token and for "expires in"', () => {
+    const minted = inProcess(['mint', '--identity', 'bob', '--video', 'room-1', '--region', 'ie1']);
+    const { header, payload } = decodeAccessToken(minted.stdout.trim());
+    expect(header.twr).toBe('ie1');
+    expect(payload).toMatchObject({ iat: 1_767_225_600, grants: { video: { room: 'room-1' } } });
+    const later = inProcess(['decode', minted.stdout.trim()], {
+      now: () => Date.UTC(2026, 0, 1, 2, 0, 0),
+    });
+    expect(later.stdout).toMatch(/^expires +2026-01-01T01:00:00.000Z \(expired 1h ago\)$/m);
+    expect(later.stdout).toMatch(/^header .*region ie1$/m);
+    expect(later.stdout).toMatch(/^signature +not verified/m);
+  });
+
+  it('adds incoming voice, warns about reserved identity characters, passes the algorithm', () => {
+    const result = inProcess([
+      'mint',
+      '--identity',
+      'a@b.c',
+      '--voice-incoming',
+      '--algorithm',
+      'HS512',
+      '--ttl',
+      '30',
+      '--allow-short-ttl',
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^access-manager: warning: identity .* "@"/);
+    const { header, payload } = decodeAccessToken(result.stdout.trim());
+    expect(header.alg).toBe('HS512');
+    expect(payload.grants).toEqual({ identity: 'a@b.c', voice: { incoming: { allow: true } } });
+    const strict = inProcess(['mint', '--identity', 'a@b.c', '--strict-identity']);
+    expect(strict.code).toBe(1);
+  });
+
+  it('rejects malformed tokens and usage errors with one line, never the token', () => {
+    const token = mintAccessToken({
+      accountSid: env.TWILIO_ACCOUNT_SID,
+      apiKeySid: env.TWILIO_API_KEY,
+      apiKeySecret: env.TWILIO_API_SECRET,
+      identity: 'alice',
+    });
+    const malformed = inProcess(['decode', `${token}.extra`]);
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr).toMatch(/malformed_token/);
+    expect(malformed.stderr).not.toContain(token);
+    expect(inProcess(['decode']).code).toBe(2);
+    expect(inProcess([]).code).toBe(2);
+    expect(inProcess(['frobnicate']).stderr).toMatch(/Unknown command "frobnicate"/);
+    expect(inProcess(['mint']).stderr).toMatch(/mint needs --identity/);
+    const noSecret = inProcess(['decode', token, '--verify'], { env: {} });
+    expect(noSecret.code).toBe(1);
+    expect(noSecret.stderr).toMatch(/TWILIO_API_SECRET/);
+  });
+});

@@ -1,0 +1,328 @@
+import { jwtVerify } from 'jose';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createTokenHandler, type TokenHandlerOptions } from './createTokenHandler.js';
+import { decodeAccessToken } from './decodeAccessToken.js';
+import { ChatGrant, VoiceGrant } from './grants.js';
+
+const credentials = {
+  accountSid: 'AC0123456789abcdef0123456789abcdef',
+  apiKeySid: 'SKfedcba9876543210fedcba9876543210',
+  apiKeySecret: 'handler-test-secret-value',
+};
+const chat = new ChatGrant({ serviceSid: 'IS00000000000000000000000000000001' });
+const URL_ = 'http://127.0.0.1/token';
+
+function logger() {
+  const lines: string[] = [];
+  return {
+    lines,
+    warn: vi.fn((line: string) => lines.push(line)),
+    error: vi.fn((line: string) => lines.push(line)),
+  };
+}
+
+const make = (options: Partial<TokenHandlerOptions> = {}) =>
+  createTokenHandler({
+    credentials,
+    authorize: () => ({ identity: 'alice', grants: [chat] }),
+    ...options,
+  });
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('createTokenHandler: the token', () => {
+  it('answers { token, identity, expiresAt } with Cache-Control: no-store', async () => {
+    const handler = make({ now: () => Date.UTC(2026, 2, 1, 10, 0, 0) });
+    const response = await handler(new Request(URL_));
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('content-type')).toBe('application/json');
+    const body = (await response.json()) as Record<string, string>;
+    expect(Object.keys(body)).toEqual(['token', 'identity', 'expiresAt']);
+    expect(body['identity']).toBe('alice');
+    expect(body['expiresAt']).toBe('2026-03-01T11:00:00.000Z');
+    const { payload } = decodeAccessToken(body['token']!);
+    expect(new Date((payload.exp as number) * 1000).toISOString()).toBe(body['expiresAt']);
+    expect(payload.grants).toEqual({ identity: 'alice', chat: chat.toPayload() });
+  });
+
+  it('signs with the credentials given', async () => {
+    const body = (await (await make()(new Request(URL_))).json()) as { token: string };
+    const key = new TextEncoder().encode(credentials.apiKeySecret);
+    const { payload } = await jwtVerify(body.token, key);
+    expect(payload.sub).toBe(credentials.accountSid);
+    expect(payload.iss).toBe(credentials.apiKeySid);
+  });
+
+  it('passes the request to authorize, sync or async, and uses its ttl and grants', async () => {
+    const authorize = vi.fn(async (request: Request) => ({
+      identity: request.headers.get('x-user') ?? 'nobody',
+      grants: [chat, new VoiceGrant({ incomingAllow: true })],
+      ttl: 7200,
+    }));
+    const response = await make({ authorize })(
+      new Request(URL_, { headers: { 'x-user': 'zoë "z"' } }),
+    );
+    expect(authorize).toHaveBeenCalledTimes(1);
+    expect(authorize.mock.calls[0]![0]).toBeInstanceOf(Request);
+    const body = (await response.json()) as { token: string; identity: string };
+    expect(body.identity).toBe('zoë "z"');
+    const { payload } = decodeAccessToken(body.token);
+    expect((payload.exp as number) - (payload.iat as number)).toBe(7200);
+    expect(payload.grants).toMatchObject({ voice: { incoming: { allow: true } } });
+  });
+
+  it('uses the handler ttl, region, algorithm and clock by default', async () => {
+    const handler = make({
+      ttl: 600,
+      region: 'ie1',
+      algorithm: 'HS384',
+      now: () => 1_000_000_000,
+    });
+    const { token } = (await (await handler(new Request(URL_))).json()) as { token: string };
+    const { header, payload } = decodeAccessToken(token);
+    expect(header).toMatchObject({ alg: 'HS384', twr: 'ie1' });
+    expect(payload).toMatchObject({ iat: 1_000_000, exp: 1_000_600 });
+  });
+
+  it('mints short tokens only with allowShortTtl', async () => {
+    const log = logger();
+    const short = { authorize: () => ({ identity: 'alice', ttl: 30 }), logger: log };
+    expect((await make(short)(new Request(URL_))).status).toBe(500);
+    expect(log.lines[0]).toMatch(/invalid_ttl/);
+    const allowed = await make({ ...short, allowShortTtl: true })(new Request(URL_));
+    expect(allowed.status).toBe(200);
+  });
+
+  it('reads the credentials from TWILIO_ACCOUNT_SID, TWILIO_API_KEY and TWILIO_API_SECRET', async () => {
+    vi.stubEnv('TWILIO_ACCOUNT_SID', credentials.accountSid);
+    vi.stubEnv('TWILIO_API_KEY', credentials.apiKeySid);
+    vi.stubEnv('TWILIO_API_SECRET', 'secret-from-the-environment');
+    const handler = createTokenHandler({ authorize: () => ({ identity: 'alice' }) });
+    const { token } = (await (await handler(new Request(URL_))).json()) as { token: string };
+    await expect(
+      jwtVerify(token, new TextEncoder().encode('secret-from-the-environment')),
+    ).resolves.toBeDefined();
+  });
+});
+
+describe('createTokenHandler: refusals', () => {
+  it('answers 401 when authorize returns null or undefined', async () => {
+    for (const result of [null, undefined]) {
+      const response = await make({ authorize: () => result })(new Request(URL_));
+      expect(response.status).toBe(401);
+      expect(await response.json()).toEqual({ error: 'unauthorized' });
+      expect(response.headers.get('cache-control')).toBe('no-store');
+    }
+  });
+
+  it('answers 405 with Allow to other methods, and only to the methods configured', async () => {
+    const handler = make();
+    for (const method of ['PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']) {
+      const response = await handler(new Request(URL_, { method }));
+      expect(response.status, method).toBe(405);
+      expect(response.headers.get('allow')).toBe('GET, POST');
+    }
+    const postOnly = make({ methods: ['POST'] });
+    const response = await postOnly(new Request(URL_));
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('POST');
+    expect((await postOnly(new Request(URL_, { method: 'POST' }))).status).toBe(200);
+  });
+
+  it('hands the POST body to authorize', async () => {
+    const handler = make({
+      authorize: async (request) => {
+        const { user } = (await request.json()) as { user: string };
+        return { identity: user };
+      },
+    });
+    const response = await handler(
+      new Request(URL_, { method: 'POST', body: JSON.stringify({ user: 'bob' }) }),
+    );
+    expect(await response.json()).toMatchObject({ identity: 'bob' });
+  });
+
+  it('answers 413 to a POST body over the limit, declared or streamed', async () => {
+    const authorize = vi.fn(() => ({ identity: 'alice' }));
+    const handler = make({ maxBodyBytes: 8, authorize });
+    const declared = await handler(
+      new Request(URL_, { method: 'POST', body: '123456789', headers: { 'content-length': '9' } }),
+    );
+    expect(declared.status).toBe(413);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(5));
+        controller.enqueue(new Uint8Array(5));
+        controller.close();
+      },
+    });
+    const streamed = await handler(
+      new Request(URL_, { method: 'POST', body: stream, duplex: 'half' } as RequestInit),
+    );
+    expect(streamed.status).toBe(413);
+    expect(await streamed.json()).toEqual({ error: 'payload_too_large' });
+    expect(authorize).not.toHaveBeenCalled();
+    const small = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('"ok"'));
+        controller.close();
+      },
+    });
+    const within = await make({
+      maxBodyBytes: 8,
+      authorize: async (request) => ({ identity: (await request.json()) as string }),
+    })(new Request(URL_, { method: 'POST', body: small, duplex: 'half' } as RequestInit));
+    expect(await within.json()).toMatchObject({ identity: 'ok' });
+  });
+});
+
+describe('createTokenHandler: CORS', () => {
+  const origin = 'https://app.example.com';
+  const cors = { origins: [origin] };
+
+  it('sends no CORS headers unless asked', async () => {
+    const response = await make()(new Request(URL_, { headers: { origin } }));
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('allows listed origins only, and always varies on Origin', async () => {
+    const handler = make({ cors });
+    const allowed = await handler(new Request(URL_, { headers: { origin } }));
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(allowed.headers.get('access-control-allow-credentials')).toBeNull();
+    expect(allowed.headers.get('vary')).toBe('Origin');
+    const other = await handler(new Request(URL_, { headers: { origin: 'https://evil.example' } }));
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    expect(other.headers.get('vary')).toBe('Origin');
+    const credentialed = await make({ cors: { ...cors, credentials: true } })(
+      new Request(URL_, { headers: { origin } }),
+    );
+    expect(credentialed.headers.get('access-control-allow-credentials')).toBe('true');
+  });
+
+  it('answers the preflight of a listed origin with 204, and 403 to others', async () => {
+    const authorize = vi.fn(() => ({ identity: 'alice' }));
+    const handler = make({ cors: { ...cors, maxAge: 60 }, authorize, methods: ['POST'] });
+    const preflight = await handler(
+      new Request(URL_, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      }),
+    );
+    expect(preflight.status).toBe(204);
+    expect(Object.fromEntries(preflight.headers)).toMatchObject({
+      'access-control-allow-origin': origin,
+      'access-control-allow-methods': 'POST',
+      'access-control-allow-headers': 'authorization, content-type',
+      'access-control-max-age': '60',
+    });
+    expect(await preflight.text()).toBe('');
+    const refused = await handler(
+      new Request(URL_, { method: 'OPTIONS', headers: { origin: 'https://evil.example' } }),
+    );
+    expect(refused.status).toBe(403);
+    expect(authorize).not.toHaveBeenCalled();
+    const put = await handler(new Request(URL_, { method: 'PUT', headers: { origin } }));
+    expect(put.headers.get('allow')).toBe('POST, OPTIONS');
+  });
+});
+
+describe('createTokenHandler: failures are 500 with a generic body and one precise log line', () => {
+  const expectGeneric = async (response: Response): Promise<void> => {
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({ error: 'internal_error' });
+    expect(response.headers.get('cache-control')).toBe('no-store');
+  };
+
+  it('missing environment credentials: names the variables missing', async () => {
+    vi.stubEnv('TWILIO_ACCOUNT_SID', credentials.accountSid);
+    vi.stubEnv('TWILIO_API_KEY', '');
+    vi.stubEnv('TWILIO_API_SECRET', '');
+    const log = logger();
+    const authorize = vi.fn(() => ({ identity: 'alice' }));
+    const handler = createTokenHandler({ authorize, logger: log });
+    await expectGeneric(await handler(new Request(URL_)));
+    expect(authorize).not.toHaveBeenCalled();
+    expect(log.error).toHaveBeenCalledTimes(1);
+    expect(log.lines[0]).toContain('TWILIO_API_KEY, TWILIO_API_SECRET');
+    expect(log.lines[0]).toContain('missing_credentials');
+  });
+
+  it('an invalid environment credential: names the variable, never the secret', async () => {
+    vi.stubEnv('TWILIO_ACCOUNT_SID', 'my-api-secret-pasted-in-the-wrong-place');
+    vi.stubEnv('TWILIO_API_KEY', credentials.apiKeySid);
+    vi.stubEnv('TWILIO_API_SECRET', 'my-api-secret-pasted-in-the-wrong-place');
+    const log = logger();
+    await expectGeneric(
+      await createTokenHandler({ authorize: () => null, logger: log })(new Request(URL_)),
+    );
+    expect(log.lines[0]).toMatch(/TWILIO_ACCOUNT_SID must be "AC"/);
+    expect(log.lines.join('\n')).not.toContain('my-api-secret');
+  });
+
+  it('authorize throwing: logs its error, with secrets and tokens redacted', async () => {
+    const log = logger();
+    const leaked = `${credentials.apiKeySecret} eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln`;
+    const handler = make({
+      logger: log,
+      authorize: () => {
+        throw new Error(`session store down (${leaked})`);
+      },
+    });
+    await expectGeneric(await handler(new Request(URL_)));
+    expect(log.lines).toHaveLength(1);
+    expect(log.lines[0]).toContain('authorize() threw');
+    expect(log.lines[0]).toContain('session store down');
+    expect(log.lines[0]).not.toContain(credentials.apiKeySecret);
+    expect(log.lines[0]).not.toContain('eyJ');
+  });
+
+  it('an authorize result that cannot be minted: logs the code', async () => {
+    const log = logger();
+    for (const result of [{ identity: '' }, { identity: 'a', grants: [{}] }, 'alice']) {
+      const handler = make({ logger: log, authorize: () => result as never });
+      await expectGeneric(await handler(new Request(URL_)));
+    }
+    expect(log.lines[0]).toMatch(/invalid_identity/);
+    expect(log.lines[1]).toMatch(/invalid_grant/);
+    expect(log.lines[2]).toMatch(/must return \{ identity, grants \} or null/);
+  });
+
+  it('reserved identity characters: a warning, or a 500 under strictIdentity', async () => {
+    const log = logger();
+    const authorize = () => ({ identity: 'alice@example.com' });
+    expect((await make({ logger: log, authorize })(new Request(URL_))).status).toBe(200);
+    expect(log.warn).toHaveBeenCalledTimes(1);
+    const strict = make({ logger: log, authorize, strictIdentity: true });
+    await expectGeneric(await strict(new Request(URL_)));
+    expect(log.lines.at(-1)).toMatch(/reserved_identity_characters/);
+  });
+
+  it('never logs the token it minted', async () => {
+    const log = logger();
+    const response = await make({ logger: log })(new Request(URL_));
+    const { token } = (await response.json()) as { token: string };
+    expect(log.lines.join('\n')).not.toContain(token);
+  });
+});
+
+describe('createTokenHandler: options that are code fail fast', () => {
+  it.each([
+    [{ authorize: undefined }, /authorize must be a function/],
+    [{ methods: [] }, /methods must be/],
+    [{ methods: ['PUT'] }, /methods must be/],
+    [{ maxBodyBytes: -1 }, /maxBodyBytes/],
+    [{ cors: { origins: ['https://app.example.com/'] } }, /without path or trailing slash/],
+    [{ cors: { origins: ['*'] } }, /cors.origins/],
+    [{ cors: { origins: [], maxAge: 1.5 } }, /maxAge/],
+    [{ ttl: 10 }, /ttl must be/],
+    [{ region: '' }, /region/],
+    [{ algorithm: 'RS256' }, /algorithm/],
+    [{ now: 5 }, /now must be a function/],
+  ])('%o', (options, message) => {
+    expect(() => make(options as Partial<TokenHandlerOptions>)).toThrow(message);
+  });
+});

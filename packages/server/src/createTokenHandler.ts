@@ -1,0 +1,412 @@
+import { AccessTokenError, InvalidOptionError, MissingCredentialsError } from './errors.js';
+import type { Grant } from './grants.js';
+import { type Logger, redact } from './logger.js';
+import { type Credentials, type MintOptions, signAccessToken } from './mintAccessToken.js';
+import {
+  assertAccountSid,
+  assertAlgorithm,
+  assertApiKeySecret,
+  assertApiKeySid,
+  assertRegion,
+  assertTtl,
+  describeValue,
+} from './validation.js';
+
+/** What `authorize` grants a request: who the caller is and what their token allows. */
+export interface AuthorizeResult {
+  /** `grants.identity` of the token. */
+  identity: string;
+  /** The grant objects to put in the token (`ChatGrant`, `VoiceGrant`...). */
+  grants?: readonly Grant[] | undefined;
+  /** Lifetime of this token in seconds; default the handler's `ttl`. */
+  ttl?: number | undefined;
+}
+
+/**
+ * Decides who the caller of the token endpoint is, from the request (a session cookie, a bearer
+ * token...), and what they may do. `null` (or `undefined`) answers 401. A throw answers 500 and is
+ * logged.
+ */
+export type Authorize = (
+  request: Request,
+) => AuthorizeResult | null | undefined | Promise<AuthorizeResult | null | undefined>;
+
+/** Cross-origin access to the token endpoint, for the origins listed only. */
+export interface CorsOptions {
+  /** Exact origins allowed to call the endpoint, such as `https://app.example.com`. */
+  origins: readonly string[];
+  /** Send `Access-Control-Allow-Credentials: true`, for cookie sessions. Default false. */
+  credentials?: boolean | undefined;
+  /** Request headers a browser may send; default `authorization, content-type`. */
+  allowHeaders?: readonly string[] | undefined;
+  /** How long a browser may cache the preflight answer, in seconds; default 600. */
+  maxAge?: number | undefined;
+}
+
+/** HTTP methods the token endpoint can answer. */
+export type TokenMethod = 'GET' | 'POST';
+
+/** Options of {@link createTokenHandler}. */
+export interface TokenHandlerOptions extends Omit<MintOptions, 'logger' | 'nbf'> {
+  /** Decides who the caller is and what their token allows; see {@link Authorize}. */
+  authorize: Authorize;
+  /**
+   * The Twilio credentials. Default: `TWILIO_ACCOUNT_SID`, `TWILIO_API_KEY` and
+   * `TWILIO_API_SECRET` from the environment, read when the handler is created. Missing or
+   * invalid credentials answer 500 and log why: the server still starts.
+   */
+  credentials?: Credentials | undefined;
+  /** Methods answered; others get 405. Default `['GET', 'POST']`. */
+  methods?: readonly TokenMethod[] | undefined;
+  /** Cross-origin access for listed origins; off by default (no CORS headers, OPTIONS is 405). */
+  cors?: CorsOptions | undefined;
+  /** Largest POST body accepted, in bytes; larger is 413. Default 16,384. */
+  maxBodyBytes?: number | undefined;
+  /** Receives one line per 500 and the identity warnings; never a secret or a token. */
+  logger?: Logger | undefined;
+}
+
+/** A web-standard request handler: `Request` in, `Response` out. */
+export type TokenHandler = (request: Request) => Promise<Response>;
+
+/** A response before it becomes a `Response`: what the `node:http` adapter writes directly. */
+export interface TokenReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** How far the body of a request was already checked against `maxBodyBytes`. */
+export type BodyCheck = 'unchecked' | 'within_limit' | 'too_large';
+
+/** What the `node:http` adapter needs from a handler made here, to skip `Request`/`Response`. */
+export interface TokenHandlerInternals {
+  reply(request: Request, body: BodyCheck): Promise<TokenReply>;
+  /** Whether the adapter should read the body of a request with this method. */
+  readsBody(method: string): boolean;
+  maxBodyBytes: number;
+}
+
+const internals = Symbol('tokenHandlerInternals');
+
+/** The internals of a handler made by {@link createTokenHandler}; undefined for any other. */
+export function tokenHandlerInternals(handler: unknown): TokenHandlerInternals | undefined {
+  if (typeof handler !== 'function') return undefined;
+  return (handler as { [internals]?: TokenHandlerInternals })[internals];
+}
+
+const envNames = {
+  accountSid: 'TWILIO_ACCOUNT_SID',
+  apiKeySid: 'TWILIO_API_KEY',
+  apiKeySecret: 'TWILIO_API_SECRET',
+} as const;
+
+const noop = (): void => {};
+const silent: Logger = { warn: noop, error: noop };
+
+/** Resolves the credentials, or the error to log on every request if there are none usable. */
+function resolveCredentials(
+  given: Credentials | undefined,
+):
+  | { credentials: Credentials; problem?: never }
+  | { credentials?: never; problem: AccessTokenError } {
+  try {
+    if (given !== undefined) {
+      if (given === null || typeof given !== 'object') {
+        throw new MissingCredentialsError(
+          `credentials must be { accountSid, apiKeySid, apiKeySecret }; got ${describeValue(given)}.`,
+        );
+      }
+      assertAccountSid(given.accountSid, 'credentials.accountSid');
+      assertApiKeySid(given.apiKeySid, 'credentials.apiKeySid');
+      assertApiKeySecret(given.apiKeySecret, 'credentials.apiKeySecret');
+      return { credentials: given };
+    }
+    // `process` is absent on some edge runtimes: there, credentials must be passed.
+    const env: Record<string, string | undefined> =
+      (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+    const missing = Object.values(envNames).filter((name) => !env[name]);
+    if (missing.length > 0) {
+      throw new MissingCredentialsError(
+        `No credentials: pass credentials, or set ${missing.join(', ')} in the environment.`,
+      );
+    }
+    const credentials = {
+      accountSid: env[envNames.accountSid],
+      apiKeySid: env[envNames.apiKeySid],
+      apiKeySecret: env[envNames.apiKeySecret],
+    };
+    assertAccountSid(credentials.accountSid, envNames.accountSid);
+    assertApiKeySid(credentials.apiKeySid, envNames.apiKeySid);
+    assertApiKeySecret(credentials.apiKeySecret, envNames.apiKeySecret);
+    return {
+      credentials: {
+        accountSid: credentials.accountSid,
+        apiKeySid: credentials.apiKeySid,
+        apiKeySecret: credentials.apiKeySecret,
+      },
+    };
+  } catch (error) {
+    if (error instanceof AccessTokenError) return { problem: error };
+    throw error;
+  }
+}
+
+/** Checks the options that are code, not deployment: these throw when the handler is made. */
+function checkOptions(options: TokenHandlerOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError('createTokenHandler() needs an options object.');
+  }
+  if (typeof options.authorize !== 'function') {
+    throw new InvalidOptionError(
+      `authorize must be a function of the request; got ${describeValue(options.authorize)}.`,
+    );
+  }
+  const { methods, cors, maxBodyBytes } = options;
+  if (
+    methods !== undefined &&
+    (!Array.isArray(methods) ||
+      methods.length === 0 ||
+      !methods.every((method) => method === 'GET' || method === 'POST'))
+  ) {
+    throw new InvalidOptionError('methods must be a non-empty list of "GET" and "POST".');
+  }
+  if (
+    maxBodyBytes !== undefined &&
+    (typeof maxBodyBytes !== 'number' || !Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0)
+  ) {
+    throw new InvalidOptionError(
+      `maxBodyBytes must be a non-negative integer; got ${describeValue(maxBodyBytes)}.`,
+    );
+  }
+  if (cors !== undefined) {
+    if (cors === null || typeof cors !== 'object' || !Array.isArray(cors.origins)) {
+      throw new InvalidOptionError('cors must be { origins: string[] }.');
+    }
+    for (const origin of cors.origins) {
+      // `https://app.example/` (trailing slash) never equals an Origin header: say so now.
+      let normalised: string | undefined;
+      try {
+        normalised = typeof origin === 'string' ? new URL(origin).origin : undefined;
+      } catch {
+        normalised = undefined;
+      }
+      if (normalised !== origin) {
+        throw new InvalidOptionError(
+          `cors.origins must hold origins such as "https://app.example.com", without path or trailing slash; got ${describeValue(origin)}.`,
+        );
+      }
+    }
+    const { maxAge } = cors;
+    if (maxAge !== undefined && (!Number.isSafeInteger(maxAge) || maxAge < 0)) {
+      throw new InvalidOptionError(
+        `cors.maxAge must be a non-negative integer; got ${describeValue(maxAge)}.`,
+      );
+    }
+  }
+  if (options.ttl !== undefined) assertTtl(options.ttl, options.allowShortTtl === true);
+  if (options.region !== undefined) assertRegion(options.region);
+  if (options.algorithm !== undefined) assertAlgorithm(options.algorithm);
+  if (options.now !== undefined && typeof options.now !== 'function') {
+    throw new InvalidOptionError('now must be a function returning milliseconds since the epoch.');
+  }
+}
+
+const jsonHeaders = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
+
+async function readWithin(request: Request, limit: number): Promise<Request | undefined> {
+  const body = request.body;
+  if (body === null) return request;
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(noop);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new Request(request, { body: bytes });
+}
+
+/**
+ * Makes the token endpoint: a web-standard `(request: Request) => Promise<Response>` for Node's
+ * and Bun's fetch servers, Deno, Workers and framework route handlers (or `node:http` and Express
+ * through {@link toNodeListener}). It answers `{ token, identity, expiresAt }` (`expiresAt` in ISO
+ * 8601) with `Cache-Control: no-store`: what the core's `fetchTokenFrom(url)` reads.
+ *
+ * Statuses: 200; 401 when `authorize` returns null; 405 for other methods (with `Allow`); 413 for
+ * a POST body over `maxBodyBytes`; 403 for a preflight from an origin not listed; 500, with a
+ * generic body and one precise log line, for missing credentials, a throwing `authorize` or an
+ * `authorize` result that cannot be minted.
+ *
+ * @example
+ * ```ts
+ * import { ChatGrant, createTokenHandler } from '@access-manager/server';
+ *
+ * export const GET = createTokenHandler({
+ *   logger: console,
+ *   authorize: async (request) => {
+ *     const user = await sessionUser(request.headers.get('cookie'));
+ *     if (!user) return null;
+ *     return { identity: user.id, grants: [new ChatGrant({ serviceSid: process.env.CHAT_SERVICE_SID })] };
+ *   },
+ * });
+ * ```
+ */
+export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
+  checkOptions(options);
+  const { authorize, cors } = options;
+  const logger = options.logger ?? silent;
+  const methods = new Set<string>(options.methods ?? ['GET', 'POST']);
+  const allow = [...methods, ...(cors ? ['OPTIONS'] : [])].join(', ');
+  const maxBodyBytes = options.maxBodyBytes ?? 16_384;
+  const origins = new Set(cors?.origins ?? []);
+  const resolved = resolveCredentials(options.credentials);
+  const secrets = [resolved.credentials?.apiKeySecret];
+  const log = (message: string): void => logger.error(redact(message, secrets));
+  const mintOptions: MintOptions = {
+    ttl: options.ttl,
+    region: options.region,
+    algorithm: options.algorithm,
+    allowShortTtl: options.allowShortTtl,
+    strictIdentity: options.strictIdentity,
+    logger,
+    now: options.now,
+  };
+
+  const corsHeaders = (request: Request): Record<string, string> => {
+    if (!cors) return {};
+    const origin = request.headers.get('origin');
+    if (origin === null || !origins.has(origin)) return { vary: 'Origin' };
+    return cors.credentials
+      ? {
+          vary: 'Origin',
+          'access-control-allow-origin': origin,
+          'access-control-allow-credentials': 'true',
+        }
+      : { vary: 'Origin', 'access-control-allow-origin': origin };
+  };
+
+  const json = (
+    status: number,
+    body: string,
+    headers: Record<string, string>,
+    extra?: Record<string, string>,
+  ): TokenReply => ({ status, headers: { ...jsonHeaders, ...headers, ...extra }, body });
+
+  const failure = (headers: Record<string, string>): TokenReply =>
+    json(500, '{"error":"internal_error"}', headers);
+
+  async function reply(request: Request, bodyCheck: BodyCheck): Promise<TokenReply> {
+    const method = request.method;
+    const headers = corsHeaders(request);
+    if (method === 'OPTIONS' && cors) {
+      if (headers['access-control-allow-origin'] === undefined) {
+        return json(403, '{"error":"origin_not_allowed"}', headers);
+      }
+      return {
+        status: 204,
+        headers: {
+          ...headers,
+          'access-control-allow-methods': [...methods].join(', '),
+          'access-control-allow-headers': (
+            cors.allowHeaders ?? ['authorization', 'content-type']
+          ).join(', '),
+          'access-control-max-age': String(cors.maxAge ?? 600),
+          'cache-control': 'no-store',
+        },
+        body: '',
+      };
+    }
+    if (!methods.has(method)) {
+      return json(405, '{"error":"method_not_allowed"}', headers, { allow });
+    }
+    if (resolved.problem) {
+      log(
+        `token handler: misconfigured, answering 500: ${resolved.problem.message} (${resolved.problem.code})`,
+      );
+      return failure(headers);
+    }
+    if (method === 'POST') {
+      const declared = request.headers.get('content-length');
+      if (bodyCheck === 'too_large' || (declared !== null && Number(declared) > maxBodyBytes)) {
+        return json(413, '{"error":"payload_too_large"}', headers);
+      }
+      if (bodyCheck === 'unchecked' && declared === null) {
+        const within = await readWithin(request, maxBodyBytes);
+        if (within === undefined) return json(413, '{"error":"payload_too_large"}', headers);
+        request = within;
+      }
+    }
+
+    let result: AuthorizeResult | null | undefined;
+    try {
+      result = await authorize(request);
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      log(`token handler: authorize() threw, answering 500: ${reason}`);
+      return failure(headers);
+    }
+    if (result === null || result === undefined) {
+      return json(401, '{"error":"unauthorized"}', headers);
+    }
+    if (typeof result !== 'object') {
+      log(
+        `token handler: authorize() must return { identity, grants } or null, answering 500; got ${describeValue(result)}.`,
+      );
+      return failure(headers);
+    }
+    let minted: ReturnType<typeof signAccessToken>;
+    try {
+      minted = signAccessToken({
+        ...resolved.credentials,
+        ...mintOptions,
+        identity: result.identity,
+        grants: result.grants,
+        ttl: result.ttl ?? mintOptions.ttl,
+      });
+    } catch (error) {
+      if (!(error instanceof AccessTokenError)) throw error;
+      log(
+        `token handler: cannot mint a token for what authorize() returned, answering 500: ${error.message} (${error.code})`,
+      );
+      return failure(headers);
+    }
+    // The token is base64url and dots, the date ISO: only the identity needs escaping.
+    const body = `{"token":"${minted.token}","identity":${JSON.stringify(minted.identity)},"expiresAt":"${new Date(minted.expiresAt * 1000).toISOString()}"}`;
+    return json(200, body, headers);
+  }
+
+  async function safeReply(request: Request, bodyCheck: BodyCheck): Promise<TokenReply> {
+    try {
+      return await reply(request, bodyCheck);
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      log(`token handler: unexpected failure, answering 500: ${reason}`);
+      return failure({});
+    }
+  }
+
+  const handler: TokenHandler = async (request) => {
+    const { status, headers, body } = await safeReply(request, 'unchecked');
+    return new Response(status === 204 ? null : body, { status, headers });
+  };
+  const handlerInternals: TokenHandlerInternals = {
+    reply: safeReply,
+    readsBody: (method) => method === 'POST' && methods.has('POST'),
+    maxBodyBytes,
+  };
+  Object.defineProperty(handler, internals, { value: handlerInternals });
+  return handler;
+}

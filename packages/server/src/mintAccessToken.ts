@@ -1,0 +1,183 @@
+import { Buffer } from 'node:buffer';
+import { createHmac } from 'node:crypto';
+import { InvalidGrantError, InvalidOptionError } from './errors.js';
+import type { Grant } from './grants.js';
+import { secretKeyFor } from './keyCache.js';
+import type { Logger } from './logger.js';
+import {
+  type Algorithm,
+  assertAccountSid,
+  assertAlgorithm,
+  assertApiKeySecret,
+  assertApiKeySid,
+  assertIdentity,
+  assertNotBefore,
+  assertRegion,
+  assertTtl,
+  DEFAULT_TTL,
+} from './validation.js';
+
+/** The Twilio credentials a token is signed with. */
+export interface Credentials {
+  /** `AC...`: the account the token is for (`sub`). */
+  accountSid: string;
+  /** `SK...`: the API key that signs the token (`iss`). */
+  apiKeySid: string;
+  /** The API key's secret. Never logged, never in an error message. */
+  apiKeySecret: string;
+}
+
+/** Everything but the credentials and the identity: how to mint. */
+export interface MintOptions {
+  /** Lifetime in seconds, an integer from 180 to 86,400; default 3,600. */
+  ttl?: number | undefined;
+  /** Not-before time in seconds since the epoch (`nbf`). */
+  nbf?: number | undefined;
+  /** Twilio region the token is pinned to (header `twr`), such as `ie1`. */
+  region?: string | undefined;
+  /** Default `HS256`. */
+  algorithm?: Algorithm | undefined;
+  /** Allow a `ttl` below 180 seconds (down to 1): local development and tests only. */
+  allowShortTtl?: boolean | undefined;
+  /** Reject identities with characters Twilio asks to avoid, instead of warning. */
+  strictIdentity?: boolean | undefined;
+  /** Receives the reserved-character warning. */
+  logger?: Pick<Logger, 'warn'> | undefined;
+  /** The clock, in milliseconds since the epoch; default `Date.now`. */
+  now?: (() => number) | undefined;
+}
+
+/** Options of {@link mintAccessToken}. */
+export interface MintAccessTokenOptions extends Credentials, MintOptions {
+  /** Who the token is for: `grants.identity`. */
+  identity: string;
+  /** What the token allows: one entry of `grants` each, in order; a later grant with the same key wins. */
+  grants?: readonly Grant[] | undefined;
+}
+
+/** A minted token and the claims a response needs, times in seconds since the epoch. */
+export interface MintedAccessToken {
+  token: string;
+  identity: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+const hashes = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' } as const;
+const grantKeyPattern = /^[A-Za-z][A-Za-z0-9_]*$/;
+const headerSegments = new Map<string, string>();
+
+const base64url = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
+
+// Key order as the official helper (jsonwebtoken) writes it: alg, typ, cty, then twr.
+function headerSegment(algorithm: Algorithm, region: string | undefined): string {
+  const cacheKey = region === undefined ? algorithm : `${algorithm}/${region}`;
+  let segment = headerSegments.get(cacheKey);
+  if (segment === undefined) {
+    const header = region === undefined ? '' : `,"twr":${JSON.stringify(region)}`;
+    segment = base64url(`{"alg":"${algorithm}","typ":"JWT","cty":"twilio-fpa;v=1"${header}}`);
+    // Regions are a handful of names; the bound only guards against a caller passing user input.
+    if (headerSegments.size < 64) headerSegments.set(cacheKey, segment);
+  }
+  return segment;
+}
+
+function grantsClaim(identity: string, grants: readonly Grant[] | undefined): string {
+  const claim: Record<string, unknown> = { identity };
+  if (grants === undefined) return JSON.stringify(claim);
+  if (!Array.isArray(grants)) {
+    throw new InvalidGrantError('grants must be an array of grant objects.');
+  }
+  for (let index = 0; index < grants.length; index++) {
+    const grant: unknown = grants[index];
+    if (
+      grant === null ||
+      typeof grant !== 'object' ||
+      typeof (grant as Grant).key !== 'string' ||
+      typeof (grant as Grant).toPayload !== 'function'
+    ) {
+      throw new InvalidGrantError(
+        `grants[${index}] must be a grant: an object with a "key" string and a toPayload() method.`,
+      );
+    }
+    const { key } = grant as Grant;
+    // "identity" would overwrite the identity; "__proto__" and friends would not even serialise.
+    if (!grantKeyPattern.test(key) || key === 'identity') {
+      throw new InvalidGrantError(
+        `grants[${index}] has the key "${key.slice(0, 32)}", which cannot name a grant.`,
+      );
+    }
+    const payload: unknown = (grant as Grant).toPayload();
+    if (payload === null || typeof payload !== 'object') {
+      throw new InvalidGrantError(`grants[${index}] ("${key}").toPayload() must return an object.`);
+    }
+    claim[key] = payload;
+  }
+  return JSON.stringify(claim);
+}
+
+/**
+ * Validates, then signs. The payload is written as a string in the official helper's key order
+ * (`jti`, `grants`, `nbf`, `iat`, `exp`, `iss`, `sub`): the SIDs are validated hex, the numbers
+ * integers, so only the grants need `JSON.stringify`.
+ */
+export function signAccessToken(options: MintAccessTokenOptions): MintedAccessToken {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError('mintAccessToken() needs an options object.');
+  }
+  const { accountSid, apiKeySid, apiKeySecret, identity, nbf, region } = options;
+  const ttl = options.ttl ?? DEFAULT_TTL;
+  const algorithm = options.algorithm ?? 'HS256';
+  assertAccountSid(accountSid);
+  assertApiKeySid(apiKeySid);
+  assertApiKeySecret(apiKeySecret);
+  assertIdentity(identity, options.strictIdentity === true, options.logger);
+  assertTtl(ttl, options.allowShortTtl === true);
+  if (nbf !== undefined) assertNotBefore(nbf);
+  if (region !== undefined) assertRegion(region);
+  assertAlgorithm(algorithm);
+  const grants = grantsClaim(identity, options.grants);
+
+  const nowMs = options.now === undefined ? Date.now() : options.now();
+  if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) {
+    throw new InvalidOptionError('now() must return a finite number of milliseconds.');
+  }
+  const issuedAt = Math.floor(nowMs / 1000);
+  const expiresAt = issuedAt + ttl;
+  const nbfClaim = nbf === undefined ? '' : `,"nbf":${nbf}`;
+  const payload = `{"jti":"${apiKeySid}-${issuedAt}","grants":${grants}${nbfClaim},"iat":${issuedAt},"exp":${expiresAt},"iss":"${apiKeySid}","sub":"${accountSid}"}`;
+  const signingInput = `${headerSegment(algorithm, region)}.${base64url(payload)}`;
+  const signature = createHmac(hashes[algorithm], secretKeyFor(apiKeySecret))
+    .update(signingInput)
+    .digest('base64url');
+  return { token: `${signingInput}.${signature}`, identity, issuedAt, expiresAt };
+}
+
+/**
+ * Mints a Twilio access token: validates the credentials, identity and lifetime, then signs with
+ * `node:crypto`. The output is the official `twilio` helper's, claim for claim and byte for byte
+ * in the same second, at a fraction of the cost.
+ *
+ * @throws {AccessTokenError} with a stable `code` when an option is invalid; the message never
+ * contains the secret.
+ *
+ * @example
+ * ```ts
+ * import { ChatGrant, mintAccessToken, VoiceGrant } from '@access-manager/server';
+ *
+ * const token = mintAccessToken({
+ *   accountSid: process.env.TWILIO_ACCOUNT_SID!,
+ *   apiKeySid: process.env.TWILIO_API_KEY!,
+ *   apiKeySecret: process.env.TWILIO_API_SECRET!,
+ *   identity: 'alice',
+ *   ttl: 3600,
+ *   grants: [
+ *     new ChatGrant({ serviceSid: 'IS00000000000000000000000000000000' }),
+ *     new VoiceGrant({ incomingAllow: true }),
+ *   ],
+ * });
+ * ```
+ */
+export function mintAccessToken(options: MintAccessTokenOptions): string {
+  return signAccessToken(options).token;
+}

@@ -1,0 +1,159 @@
+import { Buffer } from 'node:buffer';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type TokenReply, tokenHandlerInternals } from './createTokenHandler.js';
+import { type IncomingBody, incomingRequest } from './incomingRequest.js';
+import { type Logger, redact } from './logger.js';
+
+/** Options of {@link toNodeListener}. */
+export interface NodeListenerOptions {
+  /** Receives a line when a handler not made by `createTokenHandler` throws (answered 500). */
+  logger?: Pick<Logger, 'error'> | undefined;
+}
+
+/** A `node:http` request listener, also an Express (or Connect) route handler. */
+export type NodeListener = (request: IncomingMessage, response: ServerResponse) => void;
+
+/** Any web-standard handler; {@link createTokenHandler}'s gets a faster path. */
+export type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+const tooLarge = Symbol('tooLarge');
+
+/** Reads a body up to `limit` bytes; `tooLarge` past it, without reading further. */
+function readBody(
+  request: IncomingMessage,
+  limit: number,
+): Promise<Uint8Array<ArrayBuffer> | typeof tooLarge> {
+  // A body parser (Express's `express.json()`...) may have read the stream already.
+  if (request.readableEnded) {
+    const parsed = (request as { body?: unknown }).body;
+    if (parsed === undefined || parsed === null) return Promise.resolve(new Uint8Array(0));
+    const bytes =
+      typeof parsed === 'string' || parsed instanceof Uint8Array
+        ? Buffer.from(parsed)
+        : Buffer.from(JSON.stringify(parsed));
+    return Promise.resolve(bytes.length > limit ? tooLarge : bytes);
+  }
+  const declared = Number(request.headers['content-length']);
+  if (declared > limit) return Promise.resolve(tooLarge);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        request.pause();
+        resolve(tooLarge);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(error);
+    };
+    const cleanup = (): void => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('error', onError);
+    };
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('error', onError);
+  });
+}
+
+function writeReply(response: ServerResponse, reply: TokenReply, close: boolean): void {
+  const headers: Record<string, string | number> = reply.headers;
+  headers['content-length'] = Buffer.byteLength(reply.body);
+  // Past a refused body the connection holds unread bytes: it cannot carry another request.
+  if (close) headers['connection'] = 'close';
+  response.writeHead(reply.status, headers);
+  response.end(reply.body);
+}
+
+async function writeResponse(response: ServerResponse, answer: Response): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  answer.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value;
+  });
+  const cookies = answer.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  response.writeHead(answer.status, headers);
+  response.end(answer.body === null ? undefined : Buffer.from(await answer.arrayBuffer()));
+}
+
+function fail(response: ServerResponse): void {
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  response.writeHead(500, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    connection: 'close',
+  });
+  response.end('{"error":"internal_error"}');
+}
+
+/**
+ * Serves a web-standard handler from `node:http`, Express or Connect. For a handler made by
+ * {@link createTokenHandler} it skips building `Request` and `Response` objects (the request
+ * handed to `authorize` is a `Request` that is only fully built if more than `method`, `url` or
+ * `headers.get()` is used), which keeps the token endpoint close to a bare `node:http` server.
+ * A POST body is read up to the handler's `maxBodyBytes` before `authorize` runs; if a body
+ * parser read it first, its result is handed on (an object as JSON).
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createTokenHandler, toNodeListener } from '@access-manager/server';
+ *
+ * const tokens = toNodeListener(createTokenHandler({ authorize }));
+ * createServer(tokens).listen(3000);
+ * // Express: app.get('/token', tokens);
+ * ```
+ */
+export function toNodeListener(
+  handler: FetchHandler,
+  options: NodeListenerOptions = {},
+): NodeListener {
+  const internals = tokenHandlerInternals(handler);
+  if (internals === undefined) {
+    const onError = (error: unknown, response: ServerResponse): void => {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      options.logger?.error(redact(`node listener: the handler failed, answering 500: ${reason}`));
+      fail(response);
+    };
+    return (request, response) => {
+      const method = request.method ?? 'GET';
+      const body: IncomingBody = method === 'GET' || method === 'HEAD' ? undefined : 'stream';
+      Promise.resolve()
+        .then(() => handler(incomingRequest(request, method, body)))
+        .then((answer) => writeResponse(response, answer))
+        .catch((error: unknown) => onError(error, response));
+    };
+  }
+  const { reply, readsBody, maxBodyBytes } = internals;
+  return (request, response) => {
+    const method = request.method ?? 'GET';
+    if (!readsBody(method)) {
+      reply(incomingRequest(request, method, undefined), 'within_limit').then(
+        (answer) => writeReply(response, answer, false),
+        () => fail(response),
+      );
+      return;
+    }
+    readBody(request, maxBodyBytes)
+      .then(async (body) => {
+        const refused = body === tooLarge;
+        const lazy = incomingRequest(request, method, refused ? undefined : body);
+        writeReply(response, await reply(lazy, refused ? 'too_large' : 'within_limit'), refused);
+      })
+      .catch(() => fail(response));
+  };
+}

@@ -1,0 +1,134 @@
+import {
+  InvalidAccountSidError,
+  InvalidApiKeySecretError,
+  InvalidApiKeySidError,
+  InvalidIdentityError,
+  InvalidNotBeforeError,
+  InvalidRegionError,
+  InvalidTtlError,
+  ReservedIdentityCharactersError,
+  UnsupportedAlgorithmError,
+} from './errors.js';
+import type { Logger } from './logger.js';
+
+/** The HMAC algorithms Twilio accepts for access tokens. */
+export type Algorithm = 'HS256' | 'HS384' | 'HS512';
+
+/** Twilio's bounds on a token's lifetime, in seconds: 3 minutes to 24 hours. */
+export const MIN_TTL = 180;
+export const MAX_TTL = 86_400;
+export const DEFAULT_TTL = 3600;
+
+const accountSidPattern = /^AC[0-9a-fA-F]{32}$/;
+const apiKeySidPattern = /^SK[0-9a-fA-F]{32}$/;
+const regionPattern = /^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/;
+// The characters Twilio's docs ask to keep out of identities (RFC 3986 reserved, plus %).
+const reservedCharacter = /[!*'();:@&=+$,/?%#[\]]/;
+const reservedCharacters = /[!*'();:@&=+$,/?%#[\]]/g;
+
+/**
+ * What a value is, without its content: messages must never repeat a secret, and a secret passed
+ * in the wrong argument is still a secret.
+ */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'string') {
+    return value === '' ? 'an empty string' : `a string of ${value.length} characters`;
+  }
+  if (typeof value === 'number') return Number.isFinite(value) ? `${value}` : String(value);
+  return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
+}
+
+// Two capital letters are a SID prefix, not a secret, and they tell an AC/SK mix-up at a glance.
+const describeSid = (value: unknown): string =>
+  typeof value === 'string' && /^[A-Z]{2}/.test(value)
+    ? `${describeValue(value)} starting with "${value.slice(0, 2)}"`
+    : describeValue(value);
+
+export function assertAccountSid(value: unknown, name = 'accountSid'): asserts value is string {
+  if (typeof value !== 'string' || !accountSidPattern.test(value)) {
+    throw new InvalidAccountSidError(
+      `${name} must be "AC" followed by 32 hexadecimal characters; got ${describeSid(value)}.`,
+    );
+  }
+}
+
+export function assertApiKeySid(value: unknown, name = 'apiKeySid'): asserts value is string {
+  if (typeof value !== 'string' || !apiKeySidPattern.test(value)) {
+    throw new InvalidApiKeySidError(
+      `${name} must be "SK" followed by 32 hexadecimal characters (an API key SID); got ${describeSid(value)}.`,
+    );
+  }
+}
+
+export function assertApiKeySecret(value: unknown, name = 'apiKeySecret'): asserts value is string {
+  if (typeof value !== 'string' || value === '') {
+    throw new InvalidApiKeySecretError(
+      `${name} must be a non-empty string; got ${describeValue(value)}.`,
+    );
+  }
+}
+
+export function assertTtl(value: unknown, allowShortTtl: boolean): asserts value is number {
+  const min = allowShortTtl ? 1 : MIN_TTL;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= MAX_TTL) {
+    return;
+  }
+  const hint =
+    !allowShortTtl && typeof value === 'number' && Number.isInteger(value) && value > 0
+      ? ' Shorter lifetimes need allowShortTtl: true, meant for local development and tests.'
+      : '';
+  throw new InvalidTtlError(
+    `ttl must be an integer from ${min} to ${MAX_TTL} seconds; got ${describeValue(value)}.${hint}`,
+  );
+}
+
+export function assertNotBefore(value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidNotBeforeError(
+      `nbf must be a non-negative integer number of seconds since the epoch; got ${describeValue(value)}.`,
+    );
+  }
+}
+
+export function assertRegion(value: unknown): asserts value is string {
+  if (typeof value !== 'string' || !regionPattern.test(value)) {
+    throw new InvalidRegionError(
+      `region must be a Twilio region name of letters, digits and hyphens, such as "ie1"; got ${describeValue(value)}.`,
+    );
+  }
+}
+
+export function assertAlgorithm(value: unknown): asserts value is Algorithm {
+  if (value === 'HS256' || value === 'HS384' || value === 'HS512') return;
+  const shown =
+    typeof value === 'string' && /^[A-Za-z0-9]{1,10}$/.test(value)
+      ? `"${value}"`
+      : describeValue(value);
+  throw new UnsupportedAlgorithmError(
+    `algorithm must be one of HS256, HS384, HS512; got ${shown}.`,
+  );
+}
+
+/**
+ * Checks an identity: a non-empty string. Characters that Twilio asks to avoid are a warning
+ * through `logger`, or an error under `strict`. Neither message repeats the identity, which is
+ * often an e-mail address: it names the characters found.
+ */
+export function assertIdentity(
+  value: unknown,
+  strict: boolean,
+  logger: Pick<Logger, 'warn'> | undefined,
+): asserts value is string {
+  if (typeof value !== 'string' || value === '') {
+    throw new InvalidIdentityError(
+      `identity must be a non-empty string; got ${describeValue(value)}.`,
+    );
+  }
+  if (!reservedCharacter.test(value)) return;
+  const found = [...new Set(value.match(reservedCharacters))].map((c) => `"${c}"`).join(', ');
+  const message = `identity (${value.length} characters) contains ${found}, which Twilio asks to avoid in identities`;
+  if (strict) throw new ReservedIdentityCharactersError(`${message}.`);
+  logger?.warn(`${message}; pass strictIdentity: true to reject such identities.`);
+}

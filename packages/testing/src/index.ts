@@ -1,3 +1,49 @@
+export type {
+  ChunderError,
+  ChunderFakeOptions,
+  ChunderListenRecord,
+  ChunderMessage,
+} from './fakes/chunderServer.js';
+export {
+  ACCESS_TOKEN_EXPIRED,
+  ChunderFake,
+  JWT_TOKEN_EXPIRED,
+  startChunderFake,
+} from './fakes/chunderServer.js';
+export { answerTwilioRest } from './fakes/twilioRest.js';
+export type { TwilsockFrame, TwilsockHeader } from './fakes/twilsockFrame.js';
+export {
+  decodeTwilsockFrame,
+  encodeTwilsockFrame,
+  TwilsockFrameError,
+} from './fakes/twilsockFrame.js';
+export type {
+  TwilsockFakeOptions,
+  TwilsockHttpRequest,
+  TwilsockHttpResponse,
+  TwilsockRequestHandler,
+  TwilsockStatus,
+  TwilsockTokenQuery,
+  TwilsockTokenRecord,
+} from './fakes/twilsockServer.js';
+export { startTwilsockFake, TOKEN_EXPIRED_STATUS, TwilsockFake } from './fakes/twilsockServer.js';
+export { installVoiceGlobals, LoopbackWebSocket } from './fakes/voiceGlobals.js';
+export type {
+  EventSource,
+  OpenHandle,
+  SdkClientOptions,
+  WaitForEventOptions,
+} from './sdkClients.js';
+export {
+  createChatClient,
+  createConversationsClient,
+  createSyncClient,
+  createVoiceDevice,
+  initStateOf,
+  waitForEvent,
+  waitForInitialized,
+  watchHandles,
+} from './sdkClients.js';
 export type { TestGrants, TestTokenOptions } from './tokenFactory.js';
 export {
   makeToken,

@@ -1,0 +1,241 @@
+import { EventEmitter } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
+
+/** One `listen` the fake received, with the token it carried. */
+export interface ChunderListenRecord {
+  token: string;
+  /** 1 for the first socket the fake accepted, 2 for the next, and so on. */
+  connection: number;
+  /** `Date.now()` when the message arrived. */
+  at: number;
+}
+
+/** A message from the Voice SDK: `{ type, version, payload }`. */
+export interface ChunderMessage {
+  type: string;
+  version?: string;
+  payload: Record<string, unknown>;
+}
+
+export interface ChunderFakeOptions {
+  /**
+   * The `ttl` (seconds) the fake reports in `connected`. Default: what is left of the token's
+   * lifetime, `exp - now`, as Twilio reports it. The Device schedules `tokenWillExpire` at
+   * `ttl * 1000 - tokenRefreshMs` after `connected`.
+   */
+  ttl?: number | ((token: string) => number);
+  /** Answer `listen` with `connected`; default `true`. When `false`, listens are only recorded. */
+  answerListen?: boolean;
+}
+
+/** A signaling error the fake sends: `{ type: 'error', payload: { error } }`. */
+export interface ChunderError {
+  code: number;
+  message: string;
+}
+
+export const ACCESS_TOKEN_EXPIRED: ChunderError = { code: 20104, message: 'AccessTokenExpired' };
+export const JWT_TOKEN_EXPIRED: ChunderError = { code: 31205, message: 'JWT Token Expired' };
+
+const decodePayload = (token: string): Record<string, unknown> => {
+  try {
+    return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
+  } catch {
+    return {};
+  }
+};
+
+/**
+ * A local Voice signaling server ("chunder") for the real `@twilio/voice-sdk` Device. It answers
+ * `listen` with `connected` (identity and ttl from the token) and `register` with `ready`, records
+ * every token, and lets a test send the errors that signal an expired token.
+ *
+ * @example
+ * ```ts
+ * const fake = await startChunderFake();
+ * const device = await createVoiceDevice(fake, token);
+ * await device.register();
+ * fake.sendError(ACCESS_TOKEN_EXPIRED);
+ * ```
+ */
+export class ChunderFake {
+  /** Every `listen`, in order. */
+  readonly listens: ChunderListenRecord[] = [];
+  /** Every message received, in order. */
+  readonly messages: Array<{ connection: number; message: ChunderMessage }> = [];
+
+  readonly #server: WebSocketServer;
+  readonly #options: ChunderFakeOptions;
+  readonly #sockets = new Map<WebSocket, number>();
+  readonly #events = new EventEmitter();
+  readonly #teardowns: Array<() => unknown> = [];
+  #connectionCount = 0;
+  #closed = false;
+
+  private constructor(server: WebSocketServer, options: ChunderFakeOptions) {
+    this.#server = server;
+    this.#options = options;
+    server.on('connection', (socket) => this.#accept(socket));
+  }
+
+  /** Starts a fake on 127.0.0.1 and an ephemeral port. */
+  static async start(options: ChunderFakeOptions = {}): Promise<ChunderFake> {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    return new ChunderFake(server, options);
+  }
+
+  /** `127.0.0.1:PORT`, the Device's `chunderw` option (it builds `wss://<chunderw>/signal`). */
+  get host(): string {
+    return `127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  /** Sockets open now. */
+  get openConnections(): number {
+    return this.#sockets.size;
+  }
+
+  /** Sockets accepted so far. */
+  get connectionCount(): number {
+    return this.#connectionCount;
+  }
+
+  /** Types of the messages received so far, in order (`listen`, `register`, ...). */
+  get messageTypes(): string[] {
+    return this.messages.map((m) => m.message.type);
+  }
+
+  /**
+   * Resolves with the first `listen` (received or still to come) that carries `token` (any token
+   * when omitted), or rejects after `timeoutMs` (default 5 s).
+   */
+  waitForListen(token?: string, timeoutMs = 5_000): Promise<ChunderListenRecord> {
+    const probe = () => this.listens.find((r) => token === undefined || r.token === token);
+    return this.#waitFor('listen', probe, timeoutMs, () => {
+      return `no listen${token ? ' with that token' : ''} within ${timeoutMs} ms (got ${this.listens.length})`;
+    });
+  }
+
+  /** Resolves with the first message of `type` received (or still to come). */
+  waitForMessage(type: string, timeoutMs = 5_000): Promise<ChunderMessage> {
+    const probe = () => this.messages.find((m) => m.message.type === type)?.message;
+    return this.#waitFor('message', probe, timeoutMs, () => `no ${type} within ${timeoutMs} ms`);
+  }
+
+  /** Sends `{ type: 'error', payload: { error } }` on every open socket; returns how many. */
+  sendError(error: ChunderError = ACCESS_TOKEN_EXPIRED): number {
+    return this.#broadcast({ type: 'error', payload: { error } });
+  }
+
+  /** Sends any message on every open socket; returns how many. */
+  send(type: string, payload: Record<string, unknown> = {}): number {
+    return this.#broadcast({ type, payload });
+  }
+
+  /** Closes every socket at once, as a network drop would. */
+  dropConnections(): void {
+    for (const socket of this.#sockets.keys()) socket.terminate();
+  }
+
+  /** Runs `teardown` first when the fake closes (the client helpers register `destroy` here). */
+  addTeardown(teardown: () => unknown): void {
+    this.#teardowns.push(teardown);
+  }
+
+  /** Runs the teardowns, terminates every socket and stops listening. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const teardown of this.#teardowns.splice(0).reverse()) await teardown();
+    for (const socket of this.#sockets.keys()) socket.terminate();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#events.removeAllListeners();
+  }
+
+  #ttlFor(token: string): number {
+    const { ttl } = this.#options;
+    if (typeof ttl === 'function') return ttl(token);
+    if (typeof ttl === 'number') return ttl;
+    const exp = decodePayload(token)['exp'];
+    return typeof exp === 'number' ? Math.max(0, exp - Math.floor(Date.now() / 1000)) : 3600;
+  }
+
+  #accept(socket: WebSocket): void {
+    this.#connectionCount += 1;
+    const connection = this.#connectionCount;
+    this.#sockets.set(socket, connection);
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      const text = data.toString();
+      if (isBinary || text === '\n') return; // heartbeat answer
+      this.#receive(socket, connection, JSON.parse(text) as ChunderMessage);
+    });
+    socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('error', () => socket.terminate());
+  }
+
+  #receive(socket: WebSocket, connection: number, message: ChunderMessage): void {
+    this.messages.push({ connection, message });
+    if (message.type === 'listen') {
+      const token = String(message.payload['token']);
+      this.listens.push({ token, connection, at: Date.now() });
+      this.#events.emit('listen');
+      if (this.#options.answerListen !== false) {
+        const grants = decodePayload(token)['grants'] as { identity?: string } | undefined;
+        this.#send(socket, {
+          type: 'connected',
+          payload: {
+            region: 'US_EAST_VIRGINIA',
+            edge: 'ashburn',
+            home: 'us1',
+            token: { identity: grants?.identity ?? 'unknown', ttl: this.#ttlFor(token) },
+          },
+        });
+      }
+    } else if (message.type === 'register') {
+      const media = message.payload['media'] as { audio?: boolean } | undefined;
+      this.#send(socket, { type: media?.audio === false ? 'offline' : 'ready', payload: {} });
+    }
+    this.#events.emit('message');
+  }
+
+  #waitFor<T>(
+    event: string,
+    probe: () => T | undefined,
+    timeoutMs: number,
+    describe: () => string,
+  ): Promise<T> {
+    const found = probe();
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise<T>((resolve, reject) => {
+      const onEvent = () => {
+        const value = probe();
+        if (value === undefined) return;
+        clearTimeout(timer);
+        this.#events.off(event, onEvent);
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        this.#events.off(event, onEvent);
+        reject(new Error(`ChunderFake: ${describe()}`));
+      }, timeoutMs);
+      this.#events.on(event, onEvent);
+    });
+  }
+
+  #broadcast(message: { type: string; payload: Record<string, unknown> }): number {
+    for (const socket of this.#sockets.keys()) this.#send(socket, message);
+    return this.#sockets.size;
+  }
+
+  #send(socket: WebSocket, message: { type: string; payload: Record<string, unknown> }): void {
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+  }
+}
+
+/** Starts a {@link ChunderFake} on 127.0.0.1 and an ephemeral port. */
+export const startChunderFake = (options?: ChunderFakeOptions): Promise<ChunderFake> =>
+  ChunderFake.start(options);

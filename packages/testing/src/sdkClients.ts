@@ -117,7 +117,7 @@ export async function createChatClient(
  * publishing off. Installs the browser globals it needs (see {@link installVoiceGlobals}) for
  * the Device's lifetime. The Device does not connect until `register()` (or a call).
  *
- * `fake.close()` destroys the Device and clears the `tokenWillExpire` timer that `destroy()`
+ * `fake.close()` destroys the Device and clears the `tokenWillExpire` timers that `destroy()`
  * leaves behind.
  *
  * @example
@@ -142,12 +142,10 @@ export async function createVoiceDevice(
       chunderw: fake.host,
       publishEvents: false,
     } as ConstructorParameters<typeof Device>[1]);
+    const willExpireTimers = collectTokenWillExpireTimers(device);
     fake.addTeardown(() => {
       if (device.state !== 'destroyed') device.destroy();
-      // Private, but nothing else clears it: a token's ttl can keep the timer for an hour.
-      clearTimeout(
-        (device as unknown as { _tokenWillExpireTimeout?: NodeJS.Timeout })._tokenWillExpireTimeout,
-      );
+      for (const timer of willExpireTimers) clearTimeout(timer);
       restoreGlobals();
     });
     return device;
@@ -157,11 +155,36 @@ export async function createVoiceDevice(
   }
 }
 
+/** The Device internals {@link collectTokenWillExpireTimers} reads. */
+interface DeviceInternals {
+  _onSignalingConnected: (payload: unknown) => void;
+  _tokenWillExpireTimeout: NodeJS.Timeout | null;
+}
+
+/**
+ * Every `tokenWillExpire` timer the Device starts. `destroy()` clears none of them, and each
+ * `connected` (one per listen) starts a new one while dropping the reference to the previous
+ * one, so the Device alone cannot clear them (see FAKES.md). Collecting them does not change
+ * when they fire.
+ */
+function collectTokenWillExpireTimers(device: Device): Set<NodeJS.Timeout> {
+  const timers = new Set<NodeJS.Timeout>();
+  const internals = device as unknown as DeviceInternals;
+  const onConnected = internals._onSignalingConnected;
+  // Replaced before register(): the signaling stream subscribes to this property then.
+  internals._onSignalingConnected = (payload) => {
+    onConnected(payload);
+    if (internals._tokenWillExpireTimeout) timers.add(internals._tokenWillExpireTimeout);
+  };
+  return timers;
+}
+
 /** Anything with `on` and `off` / `removeListener`, like every Twilio SDK client. */
 export interface EventSource {
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  off?(event: string, listener: (...args: never[]) => void): unknown;
-  removeListener?(event: string, listener: (...args: never[]) => void): unknown;
+  // `any`: each SDK types its listeners' arguments differently.
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  off?(event: string, listener: (...args: any[]) => void): unknown;
+  removeListener?(event: string, listener: (...args: any[]) => void): unknown;
 }
 
 export interface WaitForEventOptions {
@@ -219,7 +242,7 @@ const listFetches = new WeakMap<object, Promise<void>>();
  * Asking for the list once attaches a handler, and tells us when the client is quiet.
  */
 function trackInitState(client: EventSource, fetchList: () => Promise<unknown>): void {
-  client.on('stateChanged', ((state: string) => {
+  client.on('stateChanged', (state: string) => {
     initStates.set(client, state);
     if (state === 'initialized' && !listFetches.has(client)) {
       listFetches.set(
@@ -230,7 +253,7 @@ function trackInitState(client: EventSource, fetchList: () => Promise<unknown>):
         ),
       );
     }
-  }) as never);
+  });
 }
 
 /**

@@ -304,6 +304,7 @@ describe.concurrent.each(sdks)('$name client against the twilsock fake', (sdk) =
         await push.promise;
         expect(initStateOf(client)).toBe('initialized');
         expect(fake.tokensOf('update')).toEqual([next]);
+        await waitForInitialized(client); // and its background list read, before teardown
       },
     );
   });

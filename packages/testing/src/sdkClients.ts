@@ -1,4 +1,5 @@
 import { createHook } from 'node:async_hooks';
+import { createRequire } from 'node:module';
 import type { Client as ConversationsClient } from '@twilio/conversations';
 import type { Device } from '@twilio/voice-sdk';
 import type { Client as ChatClient } from 'twilio-chat';
@@ -135,7 +136,11 @@ export async function createVoiceDevice(
 ): Promise<Device> {
   const restoreGlobals = installVoiceGlobals();
   try {
-    const { Device } = await import('@twilio/voice-sdk');
+    // The CommonJS build: the ESM one reads `loglevel` through a namespace import, which plain
+    // Node (outside vitest) leaves empty, and `new Device` then throws.
+    const { Device } = createRequire(import.meta.url)(
+      '@twilio/voice-sdk',
+    ) as typeof import('@twilio/voice-sdk');
     const device = new Device(token, {
       logLevel: 'silent',
       ...options,

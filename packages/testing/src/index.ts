@@ -10,6 +10,8 @@ export {
   JWT_TOKEN_EXPIRED,
   startChunderFake,
 } from './fakes/chunderServer.js';
+export type { ClosableFake } from './fakes/openFakes.js';
+export { closeAllFakes } from './fakes/openFakes.js';
 export { answerTwilioRest } from './fakes/twilioRest.js';
 export type { TwilsockFrame, TwilsockHeader } from './fakes/twilsockFrame.js';
 export {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { trackFake } from './openFakes.js';
 
 /** One `listen` the fake received, with the token it carried. */
 export interface ChunderListenRecord {
@@ -66,6 +67,7 @@ export class ChunderFake {
   readonly messages: Array<{ connection: number; message: ChunderMessage }> = [];
 
   readonly #server: WebSocketServer;
+  readonly #port: number;
   readonly #options: ChunderFakeOptions;
   readonly #sockets = new Map<WebSocket, number>();
   readonly #events = new EventEmitter();
@@ -75,6 +77,7 @@ export class ChunderFake {
 
   private constructor(server: WebSocketServer, options: ChunderFakeOptions) {
     this.#server = server;
+    this.#port = (server.address() as AddressInfo).port;
     this.#options = options;
     server.on('connection', (socket) => this.#accept(socket));
   }
@@ -86,12 +89,14 @@ export class ChunderFake {
       server.once('listening', resolve);
       server.once('error', reject);
     });
-    return new ChunderFake(server, options);
+    const fake = new ChunderFake(server, options);
+    trackFake(fake, true);
+    return fake;
   }
 
   /** `127.0.0.1:PORT`, the Device's `chunderw` option (it builds `wss://<chunderw>/signal`). */
   get host(): string {
-    return `127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return `127.0.0.1:${this.#port}`;
   }
 
   /** Sockets open now. */
@@ -150,6 +155,7 @@ export class ChunderFake {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    trackFake(this, false);
     for (const teardown of this.#teardowns.splice(0).reverse()) await teardown();
     for (const socket of this.#sockets.keys()) socket.terminate();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));

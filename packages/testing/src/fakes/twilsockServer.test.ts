@@ -105,3 +105,26 @@ describe('TwilsockFake protocol', () => {
     ).rejects.toThrow(/ECONNREFUSED/);
   });
 });
+
+describe('closeAllFakes', () => {
+  it('closes every fake still open, once', async () => {
+    const { closeAllFakes } = await import('./openFakes.js');
+    const { startChunderFake } = await import('./chunderServer.js');
+    const twilsock = await startTwilsockFake();
+    const chunder = await startChunderFake();
+    let teardowns = 0;
+    twilsock.addTeardown(() => {
+      teardowns += 1;
+    });
+    chunder.addTeardown(() => {
+      teardowns += 1;
+    });
+    await closeAllFakes();
+    await closeAllFakes();
+    expect(teardowns).toBe(2);
+    const socket = new WebSocket(twilsock.url);
+    await expect(
+      new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject)),
+    ).rejects.toThrow(/ECONNREFUSED/);
+  });
+});

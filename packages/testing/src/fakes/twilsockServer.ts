@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { trackFake } from './openFakes.js';
 import { answerTwilioRest } from './twilioRest.js';
 import { decodeTwilsockFrame, encodeTwilsockFrame, type TwilsockHeader } from './twilsockFrame.js';
 
@@ -109,6 +110,7 @@ export class TwilsockFake {
   readonly frames: Array<{ connection: number; header: TwilsockHeader; payload: unknown }> = [];
 
   readonly #server: WebSocketServer;
+  readonly #port: number;
   readonly #options: TwilsockFakeOptions;
   readonly #sockets = new Map<WebSocket, number>();
   readonly #connectionTokens = new WeakMap<WebSocket, string>();
@@ -124,6 +126,7 @@ export class TwilsockFake {
 
   private constructor(server: WebSocketServer, options: TwilsockFakeOptions) {
     this.#server = server;
+    this.#port = (server.address() as AddressInfo).port;
     this.#options = options;
     server.on('connection', (socket) => this.#accept(socket));
   }
@@ -135,12 +138,14 @@ export class TwilsockFake {
       server.once('listening', resolve);
       server.once('error', reject);
     });
-    return new TwilsockFake(server, options);
+    const fake = new TwilsockFake(server, options);
+    trackFake(fake, true);
+    return fake;
   }
 
   /** The `ws://` URI to pass as `{ twilsock: { uri } }`. */
   get url(): string {
-    return `ws://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return `ws://127.0.0.1:${this.#port}`;
   }
 
   /** Sockets open now. */
@@ -294,6 +299,7 @@ export class TwilsockFake {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    trackFake(this, false);
     if (this.#heldUpdates.length > 0) {
       // A client shut down with an update in flight keeps a 30 s request timer, then throws an
       // unhandled 'error' (see FAKES.md): answer first and give the replies time to land.

@@ -199,7 +199,6 @@ describe('attachClient', () => {
     };
     const { attach, manager } = setup({ fetchToken });
     const clients = [attach(), attach(), attach(), attach()].map((a) => a.client);
-    await vi.advanceTimersByTimeAsync(60_000); // the clients have held their token a while
     for (const [i, client] of clients.entries()) {
       setTimeout(() => client.signal?.('willExpire'), i * 300);
     }
@@ -208,7 +207,7 @@ describe('attachClient', () => {
     for (const client of clients) expect(client.token).toBe(manager.token);
   });
 
-  it('forces a new fetch when the client says its current token expired', async () => {
+  it('forces a new fetch when the client says its token expired, at most once per cooldown', async () => {
     let fetches = 0;
     const fetchToken: FetchToken = async () => {
       fetches++;
@@ -216,14 +215,34 @@ describe('attachClient', () => {
     };
     const { attach, manager } = setup({ fetchToken });
     const { client } = attach();
-    client.signal?.('expired'); // moments after attach: the cooldown holds it back
-    await flush();
-    expect(fetches).toBe(0);
-    await vi.advanceTimersByTimeAsync(10_000);
     client.signal?.('expired');
     await flush();
     expect(fetches).toBe(1);
     expect(client.token).toBe(manager.token);
+    // the client refuses the new token at once: the next forced fetch waits for the cooldown
+    client.signal?.('expired');
+    client.signal?.('expired');
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(fetches).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fetches).toBe(2);
+    expect(client.token).toBe(manager.token);
+  });
+
+  it('refreshes on a warning, but not on one right after a push', async () => {
+    let fetches = 0;
+    const fetchToken: FetchToken = async () => {
+      fetches++;
+      return makeToken({ iat: nowS() + fetches, grants: { chat: {}, voice: {} } });
+    };
+    const { attach } = setup({ fetchToken });
+    const { client } = attach();
+    client.signal?.('willExpire');
+    await flush();
+    expect(fetches).toBe(1);
+    client.signal?.('willExpire'); // about the token it held before this push
+    await flush();
+    expect(fetches).toBe(1);
   });
 
   it('holds a token while the client is busy, until it is idle or its token nearly expires', async () => {

@@ -63,8 +63,9 @@ export interface AttachOptions {
   /** Backoff between failed pushes; default 1 000 to 30 000 ms, full jitter. */
   retry?: RetryOptions;
   /**
-   * A signal from the client within this long after it received a token does not start a fetch
-   * (it is about the token before, or the manager has a refresh planned); default 10 000.
+   * A warning from the client within this long after the link pushed it a token starts no fetch
+   * (it is about the token before, or the manager has a refresh planned); and a client that
+   * refuses its tokens as expired forces at most one fetch this often. Default 10 000.
    */
   signalCooldownMs?: number;
   /** A busy client gets the new token anyway once the token it holds has less than this left; default 60 000. */
@@ -95,6 +96,8 @@ export interface ClientLink {
   detach(): void;
   [Symbol.dispose](): void;
 }
+
+const noop = (): void => {};
 
 const parse = (jwt: string | undefined): AccessToken | undefined => {
   try {
@@ -131,7 +134,10 @@ export function attachClient<Client>(
   let state: ClientLinkState = { status: 'updating' };
   let held = parse(options.token);
   let heldJwt = options.token;
-  let receivedAt = clock.now();
+  /** When the link last delivered a token to the client. */
+  let receivedAt = Number.NEGATIVE_INFINITY;
+  let forcedAt = Number.NEGATIVE_INFINITY;
+  let forceTimer: unknown;
   let wanted: AccessToken | undefined;
   let pushing = false;
   let attempt = 0;
@@ -237,16 +243,29 @@ export function attachClient<Client>(
   const onSignal = (kind: ClientSignal) => {
     if (detached) return;
     const current = manager.getState().token;
+    const cooldown = options.signalCooldownMs ?? 10_000;
+    const now = clock.now();
     if (current && current.jwt !== heldJwt && left(current) > 0) {
       // The client is behind the manager: what it needs is the token already here.
       wanted = current;
       deliver();
-    } else if (clock.now() - receivedAt >= (options.signalCooldownMs ?? 10_000)) {
-      manager.refresh({ reason: 'sdk', force: kind === 'expired' }).catch(() => {});
+    } else if (kind === 'willExpire') {
+      // Right after a push, a warning is about the token before (four clients warning together
+      // make one fetch), or about a short-lived token whose refresh the manager has planned.
+      if (now - receivedAt >= cooldown) manager.refresh({ reason: 'sdk' }).catch(noop);
+    } else {
+      // The client's token, the manager's newest, was refused: a newer one is needed. At most
+      // one forced fetch per cooldown, so that a client that refuses every token cannot spin.
+      const due = forcedAt + cooldown - now;
+      clock.clearTimeout(forceTimer);
+      forceTimer = clock.setTimeout(
+        () => {
+          forcedAt = clock.now();
+          manager.refresh({ reason: 'sdk', force: true }).catch(noop);
+        },
+        Math.max(0, due),
+      );
     }
-    // Else the client got its token moments ago: the signal is about the one before (four
-    // clients warning together make one fetch), or about a short-lived token whose refresh
-    // the manager has scheduled already.
   };
 
   const subscription: Subscription = manager.token$.subscribe((token) => {
@@ -261,6 +280,7 @@ export function attachClient<Client>(
     if (detached) return;
     detached = true;
     clock.clearTimeout(timer);
+    clock.clearTimeout(forceTimer);
     subscription.unsubscribe();
     unlisten?.();
     unwatch?.();

@@ -81,7 +81,8 @@ export type BodyCheck = 'unchecked' | 'within_limit' | 'too_large';
 
 /** What the `node:http` adapter needs from a handler made here, to skip `Request`/`Response`. */
 export interface TokenHandlerInternals {
-  reply(request: Request, body: BodyCheck): Promise<TokenReply>;
+  /** Synchronous when `authorize` is: the adapter then answers within the request event. */
+  reply(request: Request, body: BodyCheck): TokenReply | Promise<TokenReply>;
   /** Whether the adapter should read the body of a request with this method. */
   readsBody(method: string): boolean;
   maxBodyBytes: number;
@@ -212,8 +213,6 @@ function checkOptions(options: TokenHandlerOptions): void {
   }
 }
 
-const jsonHeaders = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
-
 async function readWithin(request: Request, limit: number): Promise<Request | undefined> {
   const body = request.body;
   if (body === null) return request;
@@ -275,89 +274,51 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
   const resolved = resolveCredentials(options.credentials);
   const secrets = [resolved.credentials?.apiKeySecret];
   const log = (message: string): void => logger.error(redact(message, secrets));
-  const mintOptions: MintOptions = {
-    ttl: options.ttl,
-    region: options.region,
-    algorithm: options.algorithm,
-    allowShortTtl: options.allowShortTtl,
-    strictIdentity: options.strictIdentity,
-    logger,
-    now: options.now,
-  };
 
-  const corsHeaders = (request: Request): Record<string, string> => {
-    if (!cors) return {};
+  // No object spread on this path: `{ ...a, b }` takes a slow path in Node 20's V8 (about a
+  // microsecond), which the endpoint benchmark shows.
+  const corsHeaders = (request: Request): Record<string, string> | undefined => {
+    if (!cors) return undefined;
     const origin = request.headers.get('origin');
     if (origin === null || !origins.has(origin)) return { vary: 'Origin' };
-    return cors.credentials
-      ? {
-          vary: 'Origin',
-          'access-control-allow-origin': origin,
-          'access-control-allow-credentials': 'true',
-        }
-      : { vary: 'Origin', 'access-control-allow-origin': origin };
+    const headers: Record<string, string> = {
+      vary: 'Origin',
+      'access-control-allow-origin': origin,
+    };
+    if (cors.credentials) headers['access-control-allow-credentials'] = 'true';
+    return headers;
   };
 
   const json = (
     status: number,
     body: string,
-    headers: Record<string, string>,
-    extra?: Record<string, string>,
-  ): TokenReply => ({ status, headers: { ...jsonHeaders, ...headers, ...extra }, body });
+    extra: Record<string, string> | undefined,
+    allowHeader?: string,
+  ): TokenReply => {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+    };
+    if (extra !== undefined) Object.assign(headers, extra);
+    if (allowHeader !== undefined) headers['allow'] = allowHeader;
+    return { status, headers, body };
+  };
 
-  const failure = (headers: Record<string, string>): TokenReply =>
+  const failure = (headers: Record<string, string> | undefined): TokenReply =>
     json(500, '{"error":"internal_error"}', headers);
 
-  async function reply(request: Request, bodyCheck: BodyCheck): Promise<TokenReply> {
-    const method = request.method;
-    const headers = corsHeaders(request);
-    if (method === 'OPTIONS' && cors) {
-      if (headers['access-control-allow-origin'] === undefined) {
-        return json(403, '{"error":"origin_not_allowed"}', headers);
-      }
-      return {
-        status: 204,
-        headers: {
-          ...headers,
-          'access-control-allow-methods': [...methods].join(', '),
-          'access-control-allow-headers': (
-            cors.allowHeaders ?? ['authorization', 'content-type']
-          ).join(', '),
-          'access-control-max-age': String(cors.maxAge ?? 600),
-          'cache-control': 'no-store',
-        },
-        body: '',
-      };
-    }
-    if (!methods.has(method)) {
-      return json(405, '{"error":"method_not_allowed"}', headers, { allow });
-    }
-    if (resolved.problem) {
-      log(
-        `token handler: misconfigured, answering 500: ${resolved.problem.message} (${resolved.problem.code})`,
-      );
-      return failure(headers);
-    }
-    if (method === 'POST') {
-      const declared = request.headers.get('content-length');
-      if (bodyCheck === 'too_large' || (declared !== null && Number(declared) > maxBodyBytes)) {
-        return json(413, '{"error":"payload_too_large"}', headers);
-      }
-      if (bodyCheck === 'unchecked' && declared === null) {
-        const within = await readWithin(request, maxBodyBytes);
-        if (within === undefined) return json(413, '{"error":"payload_too_large"}', headers);
-        request = within;
-      }
-    }
+  const threw = (error: unknown, what: string, headers: Record<string, string> | undefined) => {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    log(`token handler: ${what}, answering 500: ${reason}`);
+    return failure(headers);
+  };
 
-    let result: AuthorizeResult | null | undefined;
-    try {
-      result = await authorize(request);
-    } catch (error) {
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      log(`token handler: authorize() threw, answering 500: ${reason}`);
-      return failure(headers);
-    }
+  /** Mints for what `authorize` returned, and writes the answer. */
+  function grant(
+    result: AuthorizeResult | null | undefined,
+    credentials: Credentials,
+    headers: Record<string, string> | undefined,
+  ): TokenReply {
     if (result === null || result === undefined) {
       return json(401, '{"error":"unauthorized"}', headers);
     }
@@ -370,11 +331,18 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
     let minted: ReturnType<typeof signAccessToken>;
     try {
       minted = signAccessToken({
-        ...resolved.credentials,
-        ...mintOptions,
+        accountSid: credentials.accountSid,
+        apiKeySid: credentials.apiKeySid,
+        apiKeySecret: credentials.apiKeySecret,
         identity: result.identity,
         grants: result.grants,
-        ttl: result.ttl ?? mintOptions.ttl,
+        ttl: result.ttl ?? options.ttl,
+        region: options.region,
+        algorithm: options.algorithm,
+        allowShortTtl: options.allowShortTtl,
+        strictIdentity: options.strictIdentity,
+        logger,
+        now: options.now,
       });
     } catch (error) {
       if (!(error instanceof AccessTokenError)) throw error;
@@ -388,13 +356,75 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
     return json(200, body, headers);
   }
 
-  async function safeReply(request: Request, bodyCheck: BodyCheck): Promise<TokenReply> {
+  function authorized(
+    request: Request,
+    credentials: Credentials,
+    headers: Record<string, string> | undefined,
+  ): TokenReply | Promise<TokenReply> {
+    let result: ReturnType<Authorize>;
     try {
-      return await reply(request, bodyCheck);
+      result = authorize(request);
     } catch (error) {
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      log(`token handler: unexpected failure, answering 500: ${reason}`);
-      return failure({});
+      return threw(error, 'authorize() threw', headers);
+    }
+    // A synchronous authorize is answered synchronously: no promise turns on the hot path.
+    if (result !== null && typeof result === 'object' && 'then' in result) {
+      return Promise.resolve(result).then(
+        (value) => grant(value, credentials, headers),
+        (error: unknown) => threw(error, 'authorize() threw', headers),
+      );
+    }
+    return grant(result, credentials, headers);
+  }
+
+  function reply(request: Request, bodyCheck: BodyCheck): TokenReply | Promise<TokenReply> {
+    const method = request.method;
+    const headers = corsHeaders(request);
+    if (method === 'OPTIONS' && cors && headers !== undefined) {
+      if (headers['access-control-allow-origin'] === undefined) {
+        return json(403, '{"error":"origin_not_allowed"}', headers);
+      }
+      headers['access-control-allow-methods'] = [...methods].join(', ');
+      headers['access-control-allow-headers'] = (
+        cors.allowHeaders ?? ['authorization', 'content-type']
+      ).join(', ');
+      headers['access-control-max-age'] = String(cors.maxAge ?? 600);
+      headers['cache-control'] = 'no-store';
+      return { status: 204, headers, body: '' };
+    }
+    if (!methods.has(method)) {
+      return json(405, '{"error":"method_not_allowed"}', headers, allow);
+    }
+    const { credentials, problem } = resolved;
+    if (credentials === undefined) {
+      log(`token handler: misconfigured, answering 500: ${problem.message} (${problem.code})`);
+      return failure(headers);
+    }
+    if (method === 'POST') {
+      const declared = request.headers.get('content-length');
+      if (bodyCheck === 'too_large' || (declared !== null && Number(declared) > maxBodyBytes)) {
+        return json(413, '{"error":"payload_too_large"}', headers);
+      }
+      if (bodyCheck === 'unchecked' && declared === null && request.body !== null) {
+        return readWithin(request, maxBodyBytes).then((within) =>
+          within === undefined
+            ? json(413, '{"error":"payload_too_large"}', headers)
+            : authorized(within, credentials, headers),
+        );
+      }
+    }
+    return authorized(request, credentials, headers);
+  }
+
+  /** Never throws nor rejects: a bug of ours or of a callback is a logged 500. */
+  function safeReply(request: Request, bodyCheck: BodyCheck): TokenReply | Promise<TokenReply> {
+    try {
+      const answer = reply(request, bodyCheck);
+      return answer instanceof Promise
+        ? answer.catch((error: unknown) => threw(error, 'unexpected failure', undefined))
+        : answer;
+    } catch (error) {
+      return threw(error, 'unexpected failure', undefined);
     }
   }
 

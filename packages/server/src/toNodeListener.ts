@@ -139,21 +139,36 @@ export function toNodeListener(
     };
   }
   const { reply, readsBody, maxBodyBytes } = internals;
-  return (request, response) => {
-    const method = request.method ?? 'GET';
-    if (!readsBody(method)) {
-      reply(incomingRequest(request, method, undefined), 'within_limit').then(
-        (answer) => writeReply(response, answer, false),
+  const answer = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    method: string,
+    body: Uint8Array<ArrayBuffer> | typeof tooLarge | undefined,
+  ): void => {
+    const refused = body === tooLarge;
+    const lazy = incomingRequest(request, method, refused ? undefined : body);
+    const replied = reply(lazy, refused ? 'too_large' : 'within_limit');
+    if (replied instanceof Promise) {
+      replied.then(
+        (ready) => writeReply(response, ready, refused),
         () => fail(response),
       );
-      return;
+    } else {
+      writeReply(response, replied, refused);
     }
-    readBody(request, maxBodyBytes)
-      .then(async (body) => {
-        const refused = body === tooLarge;
-        const lazy = incomingRequest(request, method, refused ? undefined : body);
-        writeReply(response, await reply(lazy, refused ? 'too_large' : 'within_limit'), refused);
-      })
-      .catch(() => fail(response));
+  };
+  return (request, response) => {
+    const method = request.method ?? 'GET';
+    try {
+      if (!readsBody(method)) {
+        answer(request, response, method, undefined);
+        return;
+      }
+      readBody(request, maxBodyBytes)
+        .then((body) => answer(request, response, method, body))
+        .catch(() => fail(response));
+    } catch {
+      fail(response);
+    }
   };
 }

@@ -1,0 +1,75 @@
+// One server of the endpoint benchmark, in its own process so that it does not share a CPU
+// with the load generator: `bare`, `token` (toNodeListener fast path) or `fetch` (the same
+// handler behind the generic web Request/Response adapter).
+import { createServer } from 'node:http';
+import {
+  ChatGrant,
+  createTokenHandler,
+  mintAccessToken,
+  toNodeListener,
+  VoiceGrant,
+} from '@access-manager/server';
+import { chat, credentials, identity, voice } from './fixtures.js';
+
+const mode = process.argv[2];
+
+const handler = createTokenHandler({
+  credentials,
+  // What a real endpoint does: find the caller from a header, then grant chat and voice.
+  authorize: (request) => {
+    const authorization = request.headers.get('authorization');
+    if (authorization === null || !authorization.startsWith('Bearer ')) return null;
+    return {
+      identity: authorization.slice('Bearer '.length),
+      grants: [new ChatGrant(chat), new VoiceGrant(voice)],
+    };
+  },
+});
+
+// The bare server answers a constant body of exactly the size of the token endpoint's answer.
+const token = mintAccessToken({
+  accountSid: credentials.accountSid,
+  apiKeySid: credentials.apiKeySid,
+  apiKeySecret: credentials.apiKeySecret,
+  identity,
+  grants: [new ChatGrant(chat), new VoiceGrant(voice)],
+});
+const constant = JSON.stringify({ token, identity, expiresAt: new Date().toISOString() });
+const bare = (_request, response) => {
+  response.writeHead(200, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(constant),
+  });
+  response.end(constant);
+};
+
+const listeners = {
+  bare,
+  token: toNodeListener(handler),
+  fetch: toNodeListener((request) => handler(request)),
+};
+const listener = listeners[mode];
+if (listener === undefined) throw new Error(`unknown mode ${mode}`);
+
+let requests = 0;
+let cpuAtStart = process.cpuUsage();
+const server = createServer((request, response) => {
+  requests += 1;
+  listener(request, response);
+});
+server.keepAliveTimeout = 10_000;
+server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
+process.on('message', (message) => {
+  if (message === 'reset') {
+    requests = 0;
+    cpuAtStart = process.cpuUsage();
+    process.send({ reset: true });
+  } else if (message === 'stats') {
+    const cpu = process.cpuUsage(cpuAtStart);
+    process.send({ requests, cpuMicros: cpu.user + cpu.system });
+  } else if (message === 'stop') {
+    server.closeAllConnections();
+    server.close(() => process.exit(0));
+  }
+});

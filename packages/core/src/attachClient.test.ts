@@ -245,6 +245,49 @@ describe('attachClient', () => {
     expect(fetches).toBe(1);
   });
 
+  it('ignores a warning about the token held before, while that one is still valid', async () => {
+    const { attach, manager } = setup({ ttl: 600 });
+    const refresh = vi.spyOn(manager, 'refresh').mockResolvedValue(manager.getState().token!);
+    const { client } = attach();
+    await vi.advanceTimersByTimeAsync(60_000);
+    const next = makeToken({ iat: nowS(), ttl: 600, grants: { chat: {}, voice: {} } });
+    await manager.updateToken(next); // the manager's refresh, well before the first token expires
+    await flush();
+    expect(client.token).toBe(next);
+    // A Voice Device's timer for the first token fires near its expiry, after the push.
+    await vi.advanceTimersByTimeAsync(600_000 - 60_000 - 10_000);
+    client.signal?.('willExpire');
+    await flush();
+    expect(refresh).not.toHaveBeenCalled();
+    // Once that token is long gone, a warning is about the token held now.
+    await vi.advanceTimersByTimeAsync(20_000);
+    client.signal?.('willExpire');
+    await flush();
+    expect(refresh).toHaveBeenCalledTimes(1);
+  });
+
+  it('forces a fetch when the client refuses the token being pushed as expired', async () => {
+    let fetches = 0;
+    const fetchToken: FetchToken = async () => {
+      fetches++;
+      return makeToken({ iat: nowS() + 10 * fetches, grants: { chat: {}, voice: {} } });
+    };
+    const { attach, manager } = setup({ fetchToken });
+    const { client } = attach();
+    client.autoAnswer = false;
+    const refusedToken = makeToken({ iat: nowS() + 1, grants: { chat: {}, voice: {} } });
+    await manager.updateToken(refusedToken);
+    await flush();
+    expect(client.pushes).toEqual([refusedToken]);
+    // The server answers the update 401 / 20104: the SDK says expired, then rejects the push.
+    client.signal?.('expired');
+    client.answers.shift()?.reject(new Error('401'));
+    await flush();
+    expect(fetches).toBe(1);
+    expect(manager.token).not.toBe(refusedToken);
+    expect(client.pushes.at(-1)).toBe(manager.token);
+  });
+
   it('holds a token while the client is busy, until it is idle or its token nearly expires', async () => {
     const { manager, attach } = setup({ ttl: 600 });
     const { client, link } = attach();
@@ -266,6 +309,30 @@ describe('attachClient', () => {
     expect(client.pushes).toEqual([next]);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(client.pushes).toEqual([next, third]);
+  });
+
+  it('asks a busy client again every busyPollMs when its watch cannot see the call end', async () => {
+    const { manager } = setup({ ttl: 600 });
+    const client = new FakeClient(manager.token!);
+    const link = attachClient(
+      manager,
+      client,
+      { ...spec, busyPollMs: 5_000 },
+      {
+        token: manager.token!,
+      },
+    );
+    cleanup.unshift(() => link.detach());
+    client.busy = true;
+    const next = makeToken({ iat: nowS() + 1, ttl: 600, grants: { chat: {}, voice: {} } });
+    await manager.updateToken(next);
+    await vi.advanceTimersByTimeAsync(12_000);
+    expect(client.pushes).toEqual([]);
+    client.busy = false; // no `changed()` call
+    await vi.advanceTimersByTimeAsync(2_999);
+    expect(client.pushes).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(client.pushes).toEqual([next]);
   });
 
   it('waits while the client is not ready', async () => {
@@ -303,5 +370,19 @@ describe('attachClient', () => {
     expect(statuses).toEqual(['retrying', 'detached', 'complete']);
     // the grant is released: a token without chat is accepted again
     await manager.updateToken(makeToken({ iat: nowS() + 2, grants: { voice: {} } }));
+  });
+
+  it('detach with a push in flight clears its timeout; a late answer changes nothing', async () => {
+    const { manager, attach } = setup();
+    const { client, link } = attach();
+    client.autoAnswer = false;
+    await manager.updateToken(makeToken({ iat: nowS() + 1, grants: { chat: {}, voice: {} } }));
+    await flush();
+    const timers = vi.getTimerCount();
+    link.detach();
+    expect(vi.getTimerCount()).toBe(timers - 1);
+    client.answers.shift()?.resolve();
+    await flush();
+    expect(link.getState().status).toBe('detached');
   });
 });

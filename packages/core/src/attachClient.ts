@@ -53,6 +53,12 @@ export interface ClientSpec<Client> {
   isBusy?(client: Client): boolean;
   /** Calls back whenever `isReady` or `isBusy` may have changed; returns the function that stops. */
   watch?(client: Client, changed: () => void): () => void;
+  /**
+   * While a token is held for a busy client, `isBusy` is asked again this often, for a client
+   * whose `watch` cannot see every end of busy (a Voice Device emits nothing when an outgoing
+   * call ends). Default: only when `watch` calls back, or when the held token nears expiry.
+   */
+  busyPollMs?: number;
 }
 
 export interface AttachOptions {
@@ -134,6 +140,10 @@ export function attachClient<Client>(
   let state: ClientLinkState = { status: 'updating' };
   let held = parse(options.token);
   let heldJwt = options.token;
+  /** The token the client held before `held`: an SDK may still warn about it. */
+  let previous: AccessToken | undefined;
+  /** The token of the push in flight, or of the last push that failed. */
+  let triedJwt: string | undefined;
   /** When the link last delivered a token to the client. */
   let receivedAt = Number.NEGATIVE_INFINITY;
   let forcedAt = Number.NEGATIVE_INFINITY;
@@ -142,6 +152,7 @@ export function attachClient<Client>(
   let pushing = false;
   let attempt = 0;
   let timer: unknown;
+  let pushTimer: unknown;
   let detached = false;
 
   const set = (next: Partial<ClientLinkState>) => {
@@ -175,12 +186,13 @@ export function attachClient<Client>(
       const spare = left(held) - (options.busyMinValidityMs ?? 60_000);
       if (spare > 0) {
         set({ status: 'updating' });
-        wait(spare); // or sooner, when `watch` says the client is idle
+        wait(Math.min(spare, spec.busyPollMs ?? spare)); // or sooner, when `watch` says it is idle
         return;
       }
     }
     clock.clearTimeout(timer);
     pushing = true;
+    triedJwt = token.jwt;
     set({ status: attempt ? 'retrying' : 'updating' });
     const started = clock.now();
     let settled = false;
@@ -193,6 +205,8 @@ export function attachClient<Client>(
       if (detached) return;
       if (delivered || spec.isDelivered?.(error)) {
         attempt = 0;
+        triedJwt = undefined;
+        previous = held;
         held = token;
         heldJwt = token.jwt;
         const now = clock.now();
@@ -222,7 +236,7 @@ export function attachClient<Client>(
         );
       }
     };
-    const pushTimer = clock.setTimeout(
+    pushTimer = clock.setTimeout(
       () =>
         settle(
           false,
@@ -245,14 +259,23 @@ export function attachClient<Client>(
     const current = manager.getState().token;
     const cooldown = options.signalCooldownMs ?? 10_000;
     const now = clock.now();
-    if (current && current.jwt !== heldJwt && left(current) > 0) {
+    // An 'expired' while the manager's token is being pushed, or right after its push failed, is
+    // the client refusing that very token: a newer one is needed.
+    const refused = kind === 'expired' && current?.jwt === triedJwt;
+    if (current && current.jwt !== heldJwt && left(current) > 0 && !refused) {
       // The client is behind the manager: what it needs is the token already here.
       wanted = current;
       deliver();
     } else if (kind === 'willExpire') {
       // Right after a push, a warning is about the token before (four clients warning together
-      // make one fetch), or about a short-lived token whose refresh the manager has planned.
-      if (now - receivedAt >= cooldown) manager.refresh({ reason: 'sdk' }).catch(noop);
+      // make one fetch), or about a short-lived token whose refresh the manager has planned. And
+      // while the token held before is still valid (give or take the cooldown, for clock error),
+      // a warning is about that one: a Voice Device keeps the old token's timer after
+      // `updateToken`, and SDKs warn only in a token's last minutes.
+      const aboutPrevious = previous !== undefined && left(previous) > -cooldown;
+      if (now - receivedAt >= cooldown && !aboutPrevious) {
+        manager.refresh({ reason: 'sdk' }).catch(noop);
+      }
     } else {
       // The client's token, the manager's newest, was refused: a newer one is needed. At most
       // one forced fetch per cooldown, so that a client that refuses every token cannot spin.
@@ -280,6 +303,7 @@ export function attachClient<Client>(
     if (detached) return;
     detached = true;
     clock.clearTimeout(timer);
+    clock.clearTimeout(pushTimer); // a push in flight is abandoned
     clock.clearTimeout(forceTimer);
     subscription.unsubscribe();
     unlisten?.();

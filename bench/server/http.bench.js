@@ -12,6 +12,7 @@ const rounds = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 10);
 const modes = {
   bare: 'bare node:http, constant body',
+  spin: 'control: bare + 5 µs busy loop, no token',
   token: 'token endpoint, toNodeListener(createTokenHandler)',
   fetch: 'token endpoint, generic Request/Response adapter',
 };

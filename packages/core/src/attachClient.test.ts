@@ -335,6 +335,24 @@ describe('attachClient', () => {
     expect(client.pushes).toEqual([next]);
   });
 
+  it("never cuts a failed push's backoff short on a watch call or a signal", async () => {
+    const { manager, attach } = setup();
+    const { client } = attach(undefined, { retry: { minDelayMs: 1_000 } });
+    client.autoAnswer = false;
+    const next = makeToken({ iat: nowS() + 1, grants: { chat: {}, voice: {} } });
+    await manager.updateToken(next);
+    await flush();
+    client.answers.shift()?.reject(new Error('denied'));
+    await flush();
+    // twilsock goes 'denied' and says the token expired, right after refusing the push
+    client.changed?.();
+    client.signal?.('willExpire');
+    await flush();
+    expect(client.pushes).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(500); // 0.5 x 1 s
+    expect(client.pushes).toHaveLength(2);
+  });
+
   it('waits while the client is not ready', async () => {
     const { manager, attach } = setup();
     const { client } = attach();

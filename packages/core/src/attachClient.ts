@@ -151,6 +151,8 @@ export function attachClient<Client>(
   let wanted: AccessToken | undefined;
   let pushing = false;
   let attempt = 0;
+  /** Until when a failed push waits before it is tried again. */
+  let retryAt = Number.NEGATIVE_INFINITY;
   let timer: unknown;
   let pushTimer: unknown;
   let detached = false;
@@ -226,14 +228,14 @@ export function attachClient<Client>(
           lastError: error instanceof Error ? error : new Error(String(error)),
         });
         const retry = options.retry;
-        wait(
-          backoffDelay(
-            attempt,
-            retry?.minDelayMs ?? 1_000,
-            retry?.maxDelayMs ?? 30_000,
-            options.random,
-          ),
+        const delayMs = backoffDelay(
+          attempt,
+          retry?.minDelayMs ?? 1_000,
+          retry?.maxDelayMs ?? 30_000,
+          options.random,
         );
+        retryAt = clock.now() + delayMs;
+        wait(delayMs);
       }
     };
     pushTimer = clock.setTimeout(
@@ -265,7 +267,7 @@ export function attachClient<Client>(
     if (current && current.jwt !== heldJwt && left(current) > 0 && !refused) {
       // The client is behind the manager: what it needs is the token already here.
       wanted = current;
-      deliver();
+      recheck();
     } else if (kind === 'willExpire') {
       // Right after a push, a warning is about the token before (four clients warning together
       // make one fetch), or about a short-lived token whose refresh the manager has planned. And
@@ -291,13 +293,23 @@ export function attachClient<Client>(
     }
   };
 
+  /**
+   * A change of the client, or a signal, tries again at once, but never cuts a failed push's
+   * backoff short: a client that refuses a token and changes state with each refusal (twilsock
+   * goes `denied`) must not turn the retries into a loop.
+   */
+  const recheck = () => {
+    if (clock.now() >= retryAt) deliver();
+  };
+
   const subscription: Subscription = manager.token$.subscribe((token) => {
     wanted = token;
     attempt = 0;
+    retryAt = Number.NEGATIVE_INFINITY;
     deliver();
   });
   const unlisten = spec.listen?.(client, onSignal);
-  const unwatch = spec.watch?.(client, deliver);
+  const unwatch = spec.watch?.(client, recheck);
 
   const detach = () => {
     if (detached) return;

@@ -229,6 +229,26 @@ describe('attachClient', () => {
     expect(client.token).toBe(manager.token);
   });
 
+  it('forces no fetch for an expired signal once a newer token has come meanwhile', async () => {
+    let fetches = 0;
+    const fetchToken: FetchToken = async () => {
+      fetches++;
+      return makeToken({ iat: nowS() + fetches, grants: { chat: {}, voice: {} } });
+    };
+    const { attach, manager } = setup({ fetchToken });
+    const { client } = attach();
+    client.signal?.('expired');
+    await flush();
+    expect(fetches).toBe(1);
+    client.signal?.('expired'); // refused again: the next forced fetch waits for the cooldown
+    await vi.advanceTimersByTimeAsync(5_000);
+    const meanwhile = makeToken({ iat: nowS() + 5, grants: { chat: {}, voice: {} } });
+    await manager.updateToken(meanwhile); // e.g. the manager's own refresh
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(fetches).toBe(1);
+    expect(client.token).toBe(meanwhile);
+  });
+
   it('refreshes on a warning, but not on one right after a push', async () => {
     let fetches = 0;
     const fetchToken: FetchToken = async () => {
@@ -279,13 +299,33 @@ describe('attachClient', () => {
     await manager.updateToken(refusedToken);
     await flush();
     expect(client.pushes).toEqual([refusedToken]);
-    // The server answers the update 401 / 20104: the SDK says expired, then rejects the push.
-    client.signal?.('expired');
+    // The server answers the update 401 / 20104: the SDK rejects the push, then says expired.
     client.answers.shift()?.reject(new Error('401'));
+    await flush();
+    client.signal?.('expired');
     await flush();
     expect(fetches).toBe(1);
     expect(manager.token).not.toBe(refusedToken);
     expect(client.pushes.at(-1)).toBe(manager.token);
+  });
+
+  it('takes an expired signal during a push to be about the token before', async () => {
+    let fetches = 0;
+    const fetchToken: FetchToken = async () => {
+      fetches++;
+      return makeToken({ iat: nowS() + 10 * fetches, grants: { chat: {}, voice: {} } });
+    };
+    const { attach, manager } = setup({ fetchToken });
+    const { client, link } = attach();
+    client.autoAnswer = false;
+    const next = makeToken({ iat: nowS() + 1, grants: { chat: {}, voice: {} } });
+    await manager.updateToken(next);
+    await flush();
+    client.signal?.('expired'); // late, about the first token
+    client.answers.shift()?.resolve();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(fetches).toBe(0);
+    expect(link.getState()).toMatchObject({ status: 'synced', token: { jwt: next } });
   });
 
   it('holds a token while the client is busy, until it is idle or its token nearly expires', async () => {

@@ -142,7 +142,7 @@ export function attachClient<Client>(
   let heldJwt = options.token;
   /** The token the client held before `held`: an SDK may still warn about it. */
   let previous: AccessToken | undefined;
-  /** The token of the push in flight, or of the last push that failed. */
+  /** The token of the push in flight, or of the last push, if it failed. */
   let triedJwt: string | undefined;
   /** When the link last delivered a token to the client. */
   let receivedAt = Number.NEGATIVE_INFINITY;
@@ -261,9 +261,10 @@ export function attachClient<Client>(
     const current = manager.getState().token;
     const cooldown = options.signalCooldownMs ?? 10_000;
     const now = clock.now();
-    // An 'expired' while the manager's token is being pushed, or right after its push failed, is
-    // the client refusing that very token: a newer one is needed.
-    const refused = kind === 'expired' && current?.jwt === triedJwt;
+    // An 'expired' after the push of the manager's token failed is the client refusing that very
+    // token (twilsock rejects the update, then says so): a newer one is needed. One that comes
+    // while the push is in flight is taken to be about the token before.
+    const refused = kind === 'expired' && !pushing && current?.jwt === triedJwt;
     if (current && current.jwt !== heldJwt && left(current) > 0 && !refused) {
       // The client is behind the manager: what it needs is the token already here.
       wanted = current;
@@ -281,10 +282,13 @@ export function attachClient<Client>(
     } else {
       // The client's token, the manager's newest, was refused: a newer one is needed. At most
       // one forced fetch per cooldown, so that a client that refuses every token cannot spin.
+      // A token adopted meanwhile answers the signal: it goes to the client, which says so again
+      // if it refuses that one too.
       const due = forcedAt + cooldown - now;
       clock.clearTimeout(forceTimer);
       forceTimer = clock.setTimeout(
         () => {
+          if (manager.getState().token?.jwt !== current?.jwt) return;
           forcedAt = clock.now();
           manager.refresh({ reason: 'sdk', force: true }).catch(noop);
         },

@@ -1,4 +1,16 @@
 export type {
+  SuiteLink,
+  SuiteManager,
+  SuiteTwilsockClient,
+  TwilsockAdapterCase,
+} from './adapterSuites.js';
+export {
+  describeTwilsockAdapter,
+  eventually,
+  openedByLink,
+  TWILSOCK_ADAPTER_EVENTS,
+} from './adapterSuites.js';
+export type {
   ChunderError,
   ChunderFakeOptions,
   ChunderListenRecord,

@@ -1,0 +1,2 @@
+export type { ChatClientEvent, ChatClientLike } from './attachChat.js';
+export { attachChat } from './attachChat.js';

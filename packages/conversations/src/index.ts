@@ -1,0 +1,2 @@
+export type { ConversationsClientEvent, ConversationsClientLike } from './attachConversations.js';
+export { attachConversations } from './attachConversations.js';

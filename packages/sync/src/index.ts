@@ -1,0 +1,2 @@
+export type { SyncClientEvent, SyncClientLike } from './attachSync.js';
+export { attachSync } from './attachSync.js';

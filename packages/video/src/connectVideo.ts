@@ -1,0 +1,177 @@
+import { type AccessManager, ClosedError, IdentityMismatchError } from '@access-manager/core';
+import { Observable, type Subscriber } from 'rxjs';
+
+/** What a Room passes to `disconnected` listeners, as far as {@link connectVideo} reads it. */
+export interface VideoErrorLike {
+  code?: number;
+}
+
+/**
+ * What {@link connectVideo} uses of a `twilio-video` `Room`, so that any version of that shape
+ * fits and the SDK is never imported here.
+ *
+ * @example
+ * ```ts
+ * import { connect } from 'twilio-video';
+ * const room: VideoRoomLike = await connect(jwt, { name: 'standup' });
+ * ```
+ */
+export interface VideoRoomLike {
+  disconnect(): unknown;
+  on(
+    event: 'disconnected',
+    listener: (room: unknown, error?: VideoErrorLike | null) => void,
+  ): unknown;
+  removeListener(
+    event: 'disconnected',
+    listener: (room: unknown, error?: VideoErrorLike | null) => void,
+  ): unknown;
+}
+
+/** `twilio-video`'s `connect`, or anything of its shape. A `cancel()` on its promise is used. */
+export type VideoConnect<Room, ConnectOptions> = (
+  token: string,
+  options?: ConnectOptions,
+) => PromiseLike<Room> & { cancel?: () => void };
+
+export interface VideoOptions {
+  /** The token handed to `connect` is valid at least this much longer; default 60 000. */
+  minValidityMs?: number;
+  /**
+   * When the room disconnects with error 20104 (AccessTokenExpired), connect again with a fresh
+   * token for the same identity and emit the new room on `room$`. Default `false`.
+   */
+  reconnectOnExpiry?: boolean;
+}
+
+/**
+ * The room being connected: a promise of the first `Room` (as `connect` returns), that also
+ * streams every room it connects and can be detached.
+ */
+export interface VideoConnection<Room> extends Promise<Room> {
+  /**
+   * The room connected now, then each one connected again after an expired token. Completes
+   * when a room disconnects for good or on `detach()`; errors when connecting fails.
+   */
+  readonly room$: Observable<Room>;
+  /**
+   * Stops: cancels a connect under way (a room that still arrives is disconnected), removes the
+   * listener it added to the room, releases the `video` grant, completes `room$`. It does not
+   * disconnect a connected room: that is `room.disconnect()`. Idempotent.
+   */
+  detach(): void;
+  [Symbol.dispose](): void;
+}
+
+/** Twilio's AccessTokenExpired. */
+const TOKEN_EXPIRED = 20104;
+
+/**
+ * Connects a `twilio-video` room with a token from the manager that is valid for at least
+ * `minValidityMs` (fetching one if need be), through the `connect` function given, so that the
+ * SDK stays the app's import. With `reconnectOnExpiry`, a room closed with error 20104 is
+ * connected again with a fresh token for the same identity. Declares the `video` grant: rejects
+ * with `missing_grant` when the manager's token lacks it.
+ *
+ * @example
+ * ```ts
+ * import { AccessManager, fetchTokenFrom } from '@access-manager/core';
+ * import { connectVideo } from '@access-manager/video';
+ * import { connect } from 'twilio-video';
+ *
+ * const manager = new AccessManager({ fetchToken: fetchTokenFrom('/api/twilio-token') });
+ * const video = connectVideo(manager, connect, { name: 'standup' }, { reconnectOnExpiry: true });
+ * video.room$.subscribe((room) => render(room));
+ * const room = await video;
+ * // later
+ * room.disconnect(); // room$ completes
+ * video.detach();
+ * ```
+ */
+export function connectVideo<Room extends VideoRoomLike, ConnectOptions>(
+  manager: AccessManager,
+  connect: VideoConnect<Room, ConnectOptions>,
+  connectOptions?: ConnectOptions,
+  videoOptions: VideoOptions = {},
+): VideoConnection<Room> {
+  const subscribers = new Set<Subscriber<Room>>();
+  let room: Room | undefined;
+  let ended: { error?: unknown } | undefined;
+  let cancel: (() => void) | undefined;
+  let release = (): void => {};
+  let identity: string | null = null;
+  let lastJwt: string | undefined;
+  const controller = new AbortController();
+
+  const end = (error?: unknown) => {
+    if (ended) return;
+    ended = error === undefined ? {} : { error };
+    controller.abort(new ClosedError('connectVideo was detached.'));
+    cancel?.();
+    room?.removeListener('disconnected', onDisconnected);
+    release();
+    for (const subscriber of subscribers) {
+      if (error === undefined) subscriber.complete();
+      else subscriber.error(error);
+    }
+    subscribers.clear();
+  };
+
+  const open = async (): Promise<Room> => {
+    const signal = controller.signal;
+    let jwt = await manager.getToken({
+      minValidityMs: videoOptions.minValidityMs ?? 60_000,
+      signal,
+    });
+    // Refused as expired although the manager thinks it valid (a clock off): fetch a new one.
+    if (jwt === lastJwt) jwt = (await manager.refresh({ reason: 'sdk', force: true })).jwt;
+    signal.throwIfAborted();
+    if (identity !== null && manager.identity !== identity) {
+      throw new IdentityMismatchError(`The manager's token is no longer for ${identity}.`);
+    }
+    lastJwt = jwt;
+    const attempt = connect(jwt, connectOptions);
+    cancel = attempt.cancel;
+    const next = await attempt;
+    cancel = undefined;
+    if (signal.aborted) {
+      next.disconnect(); // nobody holds it
+      throw signal.reason;
+    }
+    identity = manager.identity;
+    room = next;
+    next.on('disconnected', onDisconnected);
+    for (const subscriber of subscribers) subscriber.next(next);
+    return next;
+  };
+
+  function onDisconnected(_room: unknown, error?: VideoErrorLike | null): void {
+    room?.removeListener('disconnected', onDisconnected);
+    if (videoOptions.reconnectOnExpiry && error?.code === TOKEN_EXPIRED && !ended) {
+      open().catch(end);
+    } else {
+      end();
+    }
+  }
+
+  const first = (async () => {
+    release = manager.requireGrant('video');
+    return open();
+  })();
+  first.catch(end);
+
+  return Object.assign(first, {
+    room$: new Observable<Room>((subscriber) => {
+      if (room && !ended) subscriber.next(room);
+      if (ended) {
+        if ('error' in ended) subscriber.error(ended.error);
+        else subscriber.complete();
+        return;
+      }
+      subscribers.add(subscriber);
+      return () => subscribers.delete(subscriber);
+    }),
+    detach: () => end(),
+    [Symbol.dispose]: () => end(),
+  });
+}

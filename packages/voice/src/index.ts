@@ -1,0 +1,2 @@
+export type { VoiceCallLike, VoiceDeviceLike, VoiceErrorLike } from './attachVoice.js';
+export { attachVoice } from './attachVoice.js';

@@ -328,6 +328,19 @@ describe('attachClient', () => {
     expect(link.getState()).toMatchObject({ status: 'synced', token: { jwt: next } });
   });
 
+  it('starts no fetch on a warning the manager expects: a short token, with a refresh planned', async () => {
+    let fetches = 0;
+    const fetchToken: FetchToken = async () => {
+      fetches++;
+      return makeToken({ iat: nowS() + fetches, ttl: 120, grants: { chat: {}, voice: {} } });
+    };
+    const { attach } = setup({ fetchToken, ttl: 120 });
+    const { client } = attach();
+    client.signal?.('willExpire'); // a 2-minute token: SDKs warn as soon as they get it
+    await flush();
+    expect(fetches).toBe(0);
+  });
+
   it('holds a token while the client is busy, until it is idle or its token nearly expires', async () => {
     const { manager, attach } = setup({ ttl: 600 });
     const { client, link } = attach();

@@ -105,6 +105,9 @@ export interface ClientLink {
 
 const noop = (): void => {};
 
+/** Twilio's three-minute warning, plus half a minute of clock error. */
+const WARNING_HORIZON_MS = 210_000;
+
 const parse = (jwt: string | undefined): AccessToken | undefined => {
   try {
     return new AccessToken(jwt);
@@ -276,7 +279,14 @@ export function attachClient<Client>(
       // a warning is about that one: a Voice Device keeps the old token's timer after
       // `updateToken`, and SDKs warn only in a token's last minutes.
       const aboutPrevious = previous !== undefined && left(previous) > -cooldown;
-      if (now - receivedAt >= cooldown && !aboutPrevious) {
+      // And a warning about a token in its last minutes by the manager's own reckoning, with a
+      // refresh planned, is what the manager expects: its plan covers it (a short-lived token
+      // makes an SDK warn the moment it gets it).
+      const planned =
+        current !== null &&
+        left(current) <= WARNING_HORIZON_MS &&
+        manager.getState().refreshAt !== null;
+      if (now - receivedAt >= cooldown && !aboutPrevious && !planned) {
         manager.refresh({ reason: 'sdk' }).catch(noop);
       }
     } else {

@@ -79,7 +79,7 @@ manager.state$.subscribe((state: AccessManagerState) => {
 const firstJwt = await manager.getToken();
 const rows: SdkRow[] = await attachSdks(manager, firstJwt, serverNow, note);
 for (const row of rows) {
-  row.link.state$.subscribe((state) => {
+  row.state$.subscribe((state) => {
     if (state.lastPushedAt && state.lastPushedAt !== row.lastPushedAt) {
       counters.pushes++;
       row.lastPushedAt = state.lastPushedAt;
@@ -213,7 +213,7 @@ function render(): void {
   for (const row of rows) {
     const tr = document.querySelector<HTMLTableRowElement>(`tr[data-sdk="${row.name}"]`);
     if (!tr) continue;
-    const link = row.link.getState();
+    const link = row.getState();
     const online = row.online();
     if (!online && row.wasOnline) {
       row.offlineCount++;

@@ -1,10 +1,10 @@
-import {
-  type AccessManager,
-  AccessToken,
-  attachClient,
-  type ClientLink,
-  type ClientSpec,
-} from '@access-manager/core';
+import { attachChat } from '@access-manager/chat';
+import { attachConversations } from '@access-manager/conversations';
+import { type AccessManager, AccessToken, type ClientLinkState } from '@access-manager/core';
+import { attachSync } from '@access-manager/sync';
+import { connectVideo } from '@access-manager/video';
+import { attachVoice } from '@access-manager/voice';
+import { BehaviorSubject, type Observable } from 'rxjs';
 import {
   type CallStandIn,
   connectStandIn,
@@ -14,11 +14,15 @@ import {
   VoiceStandIn,
 } from './standIns.js';
 
+/** What a row shows of its adapter: an adapter link's state, or the Video connection's. */
+export type RowState = Pick<ClientLinkState, 'status' | 'token' | 'pushLatencyMs' | 'lastPushedAt'>;
+
 /** One row of the page's SDK table. */
 export interface SdkRow {
   name: string;
   label: string;
-  link: ClientLink;
+  state$: Observable<RowState>;
+  getState(): RowState;
   online(): boolean;
   connection(): string;
   heldToken(): AccessToken | undefined;
@@ -28,37 +32,7 @@ export interface SdkRow {
   offlineCount: number;
 }
 
-const twilsockSpec = (name: string, grant: string): ClientSpec<TwilsockStandIn> => ({
-  name,
-  grant,
-  updateToken: (client, jwt) => client.updateToken(jwt),
-  listen: (client, signal) => {
-    const willExpire = () => signal('willExpire');
-    const expired = () => signal('expired');
-    client.on('tokenAboutToExpire', willExpire).on('tokenExpired', expired);
-    return () => client.off('tokenAboutToExpire', willExpire).off('tokenExpired', expired);
-  },
-  isReady: (client) => client.connectionState !== 'disconnecting',
-  watch: (client, changed) => {
-    client.on('connectionStateChanged', changed);
-    return () => client.off('connectionStateChanged', changed);
-  },
-});
-
-const voiceSpec: ClientSpec<VoiceStandIn> = {
-  name: 'voice',
-  grant: 'voice',
-  updateToken: (device, jwt) => device.updateToken(jwt),
-  listen: (device, signal) => {
-    const willExpire = () => signal('willExpire');
-    const error = (e: unknown) => (e as { code?: number }).code === 20104 && signal('expired');
-    device.on('tokenWillExpire', willExpire).on('error', error);
-    return () => device.off('tokenWillExpire', willExpire).off('error', error);
-  },
-  isBusy: (device) => device.isBusy,
-};
-
-const decode = (jwt: string | undefined) => {
+const decode = (jwt: string | null | undefined) => {
   try {
     return jwt ? new AccessToken(jwt) : undefined;
   } catch {
@@ -66,7 +40,7 @@ const decode = (jwt: string | undefined) => {
   }
 };
 
-/** Creates the five SDK stand-ins with the first token and attaches each to the manager. */
+/** Creates the five SDK stand-ins with the first token and attaches each with its adapter. */
 export async function attachSdks(
   manager: AccessManager,
   jwt: string,
@@ -78,13 +52,18 @@ export async function attachSdks(
     wasOnline: true,
     offlineCount: 0,
   });
-  const twilsock = (name: string, label: string, grant: string) => {
+  const twilsock = (
+    name: string,
+    label: string,
+    attach: typeof attachConversations | typeof attachChat | typeof attachSync,
+  ) => {
     const client = new TwilsockStandIn(jwt, now);
-    const link = attachClient(manager, client, twilsockSpec(name, grant), { token: jwt });
+    const link = attach(manager, client, { token: jwt });
     return row({
       name,
       label,
-      link,
+      state$: link.state$,
+      getState: link.getState,
       online: () => client.online || client.connectionState === 'connecting',
       connection: () => client.connectionState,
       heldToken: () => link.getState().token ?? decode(jwt),
@@ -92,28 +71,40 @@ export async function attachSdks(
   };
 
   const device = new VoiceStandIn(jwt, now);
-  const voiceLink = attachClient(manager, device, voiceSpec, { token: jwt });
+  const voice = attachVoice(manager, device, { token: jwt });
   let call: CallStandIn | undefined;
 
-  // Video: no updateToken; a room is connected with a token valid for at least 60 s more.
-  let room: RoomStandIn | undefined;
-  const connect = connectStandIn(now);
-  room = await connect(await manager.getToken());
-  const videoLink = attachClient(
-    manager,
-    room,
-    { name: 'video', grant: 'video', updateToken: () => undefined },
-    { token: jwt },
-  );
+  // Video has no updateToken: connectVideo connects with a token valid 60 s more, and connects
+  // again with a fresh one when the room is disconnected with 20104 (AccessTokenExpired).
+  const video = connectVideo(manager, connectStandIn(now), undefined, { reconnectOnExpiry: true });
+  let room: RoomStandIn = await video;
+  const videoState = new BehaviorSubject<RowState>({
+    status: 'synced',
+    token: decode(await manager.getToken()),
+    lastPushedAt: new Date(),
+    pushLatencyMs: Date.now() - room.connectedAt,
+  });
+  video.room$.subscribe((next) => {
+    if (next === room) return;
+    room = next;
+    note('push', `video: connected again with a fresh token after error 20104`);
+    videoState.next({
+      status: 'synced',
+      token: decode(manager.token),
+      lastPushedAt: new Date(),
+      pushLatencyMs: 0,
+    });
+  });
 
   return [
-    twilsock('conversations', 'Conversations', 'chat'),
-    twilsock('chat', 'Chat', 'chat'),
-    twilsock('sync', 'Sync', 'data_sync'),
+    twilsock('conversations', 'Conversations', attachConversations),
+    twilsock('chat', 'Chat', attachChat),
+    twilsock('sync', 'Sync', attachSync),
     row({
       name: 'voice',
       label: 'Voice',
-      link: voiceLink,
+      state$: voice.state$,
+      getState: voice.getState,
       online: () => device.online,
       connection: () => `${device.state}${device.isBusy ? ', on a call' : ''}`,
       heldToken: () => decode(device.token),
@@ -123,7 +114,7 @@ export async function attachSdks(
           if (call) {
             call.disconnect();
             call = undefined;
-            note('server', 'voice: call ended; a held token is pushed now');
+            note('server', 'voice: call ended; a token held back is pushed now');
             return 'Start a call';
           }
           call = device.connect();
@@ -138,10 +129,25 @@ export async function attachSdks(
     row({
       name: 'video',
       label: 'Video',
-      link: videoLink,
-      online: () => room?.state === 'connected',
-      connection: () => `room ${room?.state ?? 'none'}`,
-      heldToken: () => undefined,
+      state$: videoState,
+      getState: () => videoState.value,
+      online: () => room.state === 'connected',
+      connection: () => `room ${room.state}`,
+      heldToken: () => videoState.value.token,
+      action: {
+        label: 'Drop signaling',
+        run: () => {
+          // A signaling reconnect needs a valid token: with the one the room connected with
+          // expired, Twilio disconnects the room with 20104, and connectVideo connects again.
+          const expired = room.tokenExpiresAt <= now();
+          note(
+            'server',
+            `video: signaling dropped; its token is ${expired ? 'expired: 20104' : 'still valid: it reconnects as it is'}`,
+          );
+          if (expired) room.disconnect({ code: 20104, message: 'AccessTokenExpired' });
+          return 'Drop signaling';
+        },
+      },
     }),
   ];
 }

@@ -3,7 +3,8 @@
 // way Twilio's servers do: a client that holds an expired token goes offline until it gets a
 // valid one. Time is the token server's clock, which the demo can skew.
 
-type Listener = (...args: unknown[]) => void;
+// Listeners take whatever the SDK passes, as on a Node EventEmitter.
+type Listener = (...args: any[]) => void;
 
 /** The few EventEmitter methods the SDKs have and the adapters use. */
 class Emitter {

@@ -77,7 +77,7 @@ manager.state$.subscribe((state: AccessManagerState) => {
 // ---- SDK rows ---------------------------------------------------------------------------------
 
 const firstJwt = await manager.getToken();
-const rows: SdkRow[] = await attachSdks(manager, firstJwt, serverNow, note);
+const rows: SdkRow[] = await attachSdks(manager, firstJwt, serverNow, note, server.ttl);
 for (const row of rows) {
   row.state$.subscribe((state) => {
     if (state.lastPushedAt && state.lastPushedAt !== row.lastPushedAt) {

@@ -46,6 +46,7 @@ export async function attachSdks(
   jwt: string,
   now: ServerClock,
   note: (kind: string, text: string) => void,
+  ttlSeconds: number,
 ): Promise<SdkRow[]> {
   const row = (fields: Omit<SdkRow, 'wasOnline' | 'offlineCount'>): SdkRow => ({
     ...fields,
@@ -76,7 +77,12 @@ export async function attachSdks(
 
   // Video has no updateToken: connectVideo connects with a token valid 60 s more, and connects
   // again with a fresh one when the room is disconnected with 20104 (AccessTokenExpired).
-  const video = connectVideo(manager, connectStandIn(now), undefined, { reconnectOnExpiry: true });
+  // (A demo token may live less than connectVideo's default 60 s: then half its life.)
+  const minValidityMs = Math.min(60_000, (ttlSeconds * 1000) / 2);
+  const video = connectVideo(manager, connectStandIn(now), undefined, {
+    reconnectOnExpiry: true,
+    minValidityMs,
+  });
   let room: RoomStandIn = await video;
   const videoState = new BehaviorSubject<RowState>({
     status: 'synced',

@@ -33,12 +33,16 @@ export const WARN_STEP_MS = 250;
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A token server on 127.0.0.1 that mints a token per request and remembers each. */
-export async function startTokenServer({ ttl = 3_600, delayMs = 0 } = {}) {
+export async function startTokenServer({ ttl = 3_600, delayMs = 0, now = Date.now } = {}) {
   const served = [];
+  let inFlight = 0;
   const server = createServer(async (_request, response) => {
+    inFlight++;
     if (delayMs) await delay(delayMs);
-    const token = makeToken({ identity: 'alice', grants: GRANTS, ttl });
+    const iat = Math.floor(now() / 1000);
+    const token = makeToken({ identity: 'alice', grants: GRANTS, ttl, iat });
     served.push(token);
+    inFlight--;
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify({ token }));
   });
@@ -46,13 +50,18 @@ export async function startTokenServer({ ttl = 3_600, delayMs = 0 } = {}) {
   return {
     url: `http://127.0.0.1:${server.address().port}/token`,
     served,
+    /** Requests received and not yet answered. */
+    get inFlight() {
+      return inFlight;
+    },
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
 
 /**
  * Starts the app. `wiring`: `'adapters'` or `'docs'`. `manager`: extra AccessManager options and
- * `attach`: extra attach options (adapters only). Returns the clients, `warn()` (every client gets
+ * `attach`: extra attach options (adapters only). `clock`: the clock of the manager, the adapters
+ * and the token server (default the real one). Returns the clients, `warn()` (every client gets
  * its expiry warning from its server, `WARN_STEP_MS` apart), `tokensHeld()` (the token each
  * client last sent to its server), the token server, and `close()`.
  */
@@ -60,10 +69,11 @@ export async function startApp({
   wiring,
   ttl = 3_600,
   delayMs = 0,
+  clock,
   manager: managerOptions = {},
   attach = {},
 }) {
-  const tokens = await startTokenServer({ ttl, delayMs });
+  const tokens = await startTokenServer({ ttl, delayMs, now: clock?.now });
   const fetchToken = async () => {
     const response = await fetch(tokens.url);
     return (await response.json()).token;
@@ -100,9 +110,10 @@ export async function startApp({
         fetchReasons.push(context.reason);
         return fetchFromServer(context);
       },
+      ...(clock ? { clock } : {}),
       ...managerOptions,
     });
-    const options = { token: initial, ...attach };
+    const options = { token: initial, ...(clock ? { clock } : {}), ...attach };
     links = [
       attachSync(manager, clients.sync, options),
       attachConversations(manager, clients.conversations, options),

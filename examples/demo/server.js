@@ -91,18 +91,24 @@ function describe(jwt) {
   return `jti=${claims.jti} identity=${claims.grants?.identity} expires=${new Date(claims.exp * 1000).toISOString()}`;
 }
 
-async function bundle() {
+/** Bundles a page module for the browser, in memory. */
+async function bundle(entry, sourcemap = 'inline') {
   const result = await esbuild.build({
-    entryPoints: [join(here, 'src', 'app.ts')],
+    entryPoints: [join(here, 'src', entry)],
     bundle: true,
     format: 'esm',
+    platform: 'browser',
     target: 'es2022',
     write: false,
-    sourcemap: 'inline',
+    sourcemap,
+    external: ['/real-sdks.js'],
+    define: { global: 'globalThis' },
     logLevel: 'silent',
   });
   return result.outputFiles[0].text;
 }
+/** The real SDKs (megabytes): bundled when first asked for. */
+let realSdks;
 
 const statics = {
   '/': ['index.html', 'text/html; charset=utf-8'],
@@ -110,7 +116,7 @@ const statics = {
   '/style.css': ['style.css', 'text/css; charset=utf-8'],
 };
 
-const app = await bundle();
+const app = await bundle('app.ts');
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function readJson(req) {
@@ -168,6 +174,10 @@ const server = createServer(async (req, res) => {
       return send(200, 'application/json', JSON.stringify(control));
     }
     if (url.pathname === '/app.js') return send(200, 'text/javascript; charset=utf-8', app);
+    if (url.pathname === '/real-sdks.js') {
+      realSdks ??= bundle('realSdks.ts', false);
+      return send(200, 'text/javascript; charset=utf-8', await realSdks);
+    }
     const file = statics[url.pathname];
     if (file) return send(200, file[1], await readFile(join(here, 'public', file[0])));
     return send(404, 'text/plain', 'not found');

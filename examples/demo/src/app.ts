@@ -77,7 +77,17 @@ manager.state$.subscribe((state: AccessManagerState) => {
 // ---- SDK rows ---------------------------------------------------------------------------------
 
 const firstJwt = await manager.getToken();
-const rows: SdkRow[] = await attachSdks(manager, firstJwt, serverNow, note, server.ttl);
+// Real mode loads the real SDKs, bundled on their own: the stand-ins never ship with them.
+const realSdks = '/real-sdks.js';
+const rows: SdkRow[] =
+  server.mode === 'real'
+    ? await ((await import(realSdks)) as typeof import('./realSdks.js')).attachRealSdks(
+        manager,
+        firstJwt,
+        note,
+      )
+    : await attachSdks(manager, firstJwt, serverNow, note, server.ttl);
+$('sdk-kind').textContent = server.mode === 'real' ? 'real SDK clients' : 'local stand-ins';
 for (const row of rows) {
   row.state$.subscribe((state) => {
     if (state.lastPushedAt && state.lastPushedAt !== row.lastPushedAt) {

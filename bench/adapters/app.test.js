@@ -38,4 +38,24 @@ describe.concurrent('four real clients warning within one second', () => {
     expect(app.tokens.served).toHaveLength(4);
     expect(new Set(Object.values(app.tokensHeld())).size).toBe(4);
   });
+
+  it("with the adapters, one client's hung push never delays the others", async (ctx) => {
+    const app = await startApp({ wiring: 'adapters' });
+    ctx.onTestFinished(() => app.close());
+    const release = app.fakes.sync.holdUpdates(); // Sync's server never answers its update
+    const next = await (await fetch(app.tokens.url)).json().then((body) => body.token);
+    await app.manager.updateToken(next);
+    await eventually(() => {
+      const held = app.tokensHeld();
+      return held.conversations === next && held.chat === next && held.voice === next;
+    });
+    expect(app.links.map((link) => link.getState().status)).toEqual([
+      'updating', // Sync, still waiting
+      'synced',
+      'synced',
+      'synced',
+    ]);
+    release();
+    await eventually(() => app.links[0].getState().status === 'synced');
+  });
 });

@@ -146,6 +146,22 @@ export function describeTwilsockAdapter<
   }
 
   describe.concurrent(`${adapter.name}: the adapter with the real client`, () => {
+    it('declares its grant: attaching to a manager whose token lacks it throws missing_grant', async (ctx) => {
+      const fake = await startTwilsockFake();
+      ctx.onTestFinished(() => fake.close());
+      const initial = token();
+      const client = await adapter.createClient(fake, initial);
+      const manager = adapter.createManager({
+        token: makeToken({ identity: 'alice', grants: { video: {} } }),
+        fetchToken: async () => token(),
+      });
+      ctx.onTestFinished(() => manager.close());
+      expect(() => adapter.attach(manager, client, { token: initial })).toThrow(
+        expect.objectContaining({ code: 'missing_grant' }),
+      );
+      await fake.waitForToken({ method: 'init' });
+    });
+
     it('pushes each adopted token to the server as an update carrying it, and not the one the client holds', async (ctx) => {
       const { fake, manager, link, pushes, initial } = await start(ctx);
       expect(link.getState().status).toBe('synced');

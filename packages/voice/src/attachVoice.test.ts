@@ -66,6 +66,21 @@ function fakeBusy(device: Device) {
 }
 
 describe.concurrent('attachVoice with the real Device', () => {
+  it('declares the voice grant: attaching to a manager whose token lacks it throws missing_grant', async (ctx) => {
+    const fake = await startChunderFake();
+    ctx.onTestFinished(() => fake.close());
+    const device = await createVoiceDevice(fake, token());
+    const manager = new AccessManager({
+      token: makeToken({ grants: { chat: {} } }),
+      wakeSignals: false,
+    });
+    ctx.onTestFinished(() => manager.close());
+    expect(() => attachVoice(manager, device)).toThrow(
+      expect.objectContaining({ code: 'missing_grant' }),
+    );
+    expect(device.listenerCount('error')).toBe(0); // nothing was left attached
+  });
+
   it('pushes each adopted token as a listen carrying it, and not the one the Device holds', async (ctx) => {
     const { fake, manager, link, initial } = await start(ctx);
     expect(link.getState().status).toBe('synced');

@@ -6,7 +6,14 @@ import {
   type ClientSpec,
 } from '@access-manager/core';
 
-/** The events of a twilsock-based client that {@link attachChat} listens to. */
+/**
+ * The events of a twilsock-based client that {@link attachChat} listens to.
+ *
+ * @example
+ * ```ts
+ * const events: ChatClientEvent[] = ['tokenAboutToExpire', 'tokenExpired'];
+ * ```
+ */
 export type ChatClientEvent =
   | 'tokenAboutToExpire'
   | 'tokenExpired'

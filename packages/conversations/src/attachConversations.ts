@@ -6,7 +6,14 @@ import {
   type ClientSpec,
 } from '@access-manager/core';
 
-/** The events of a twilsock-based client that {@link attachConversations} listens to. */
+/**
+ * The events of a twilsock-based client that {@link attachConversations} listens to.
+ *
+ * @example
+ * ```ts
+ * const events: ConversationsClientEvent[] = ['tokenAboutToExpire', 'tokenExpired'];
+ * ```
+ */
 export type ConversationsClientEvent =
   | 'tokenAboutToExpire'
   | 'tokenExpired'

@@ -6,7 +6,14 @@ import {
   type ClientSpec,
 } from '@access-manager/core';
 
-/** The events of a twilsock-based client that {@link attachSync} listens to. */
+/**
+ * The events of a twilsock-based client that {@link attachSync} listens to.
+ *
+ * @example
+ * ```ts
+ * const events: SyncClientEvent[] = ['tokenAboutToExpire', 'tokenExpired'];
+ * ```
+ */
 export type SyncClientEvent =
   | 'tokenAboutToExpire'
   | 'tokenExpired'

@@ -1,7 +1,14 @@
 import { type AccessManager, ClosedError, IdentityMismatchError } from '@access-manager/core';
 import { Observable, type Subscriber } from 'rxjs';
 
-/** What a Room passes to `disconnected` listeners, as far as {@link connectVideo} reads it. */
+/**
+ * What a Room passes to `disconnected` listeners, as far as {@link connectVideo} reads it.
+ *
+ * @example
+ * ```ts
+ * room.on('disconnected', (_room, error?: VideoErrorLike) => console.log(error?.code));
+ * ```
+ */
 export interface VideoErrorLike {
   code?: number;
 }
@@ -28,12 +35,28 @@ export interface VideoRoomLike {
   ): unknown;
 }
 
-/** `twilio-video`'s `connect`, or anything of its shape. A `cancel()` on its promise is used. */
+/**
+ * `twilio-video`'s `connect`, or anything of its shape. A `cancel()` on its promise is used.
+ *
+ * @example
+ * ```ts
+ * import { type ConnectOptions, connect, type Room } from 'twilio-video';
+ * const connectRoom: VideoConnect<Room, ConnectOptions> = connect;
+ * ```
+ */
 export type VideoConnect<Room, ConnectOptions> = (
   token: string,
   options?: ConnectOptions,
 ) => PromiseLike<Room> & { cancel?: () => void };
 
+/**
+ * How {@link connectVideo} picks tokens and treats an expired one.
+ *
+ * @example
+ * ```ts
+ * const options: VideoOptions = { minValidityMs: 120_000, reconnectOnExpiry: true };
+ * ```
+ */
 export interface VideoOptions {
   /** The token handed to `connect` is valid at least this much longer; default 60 000. */
   minValidityMs?: number;
@@ -47,6 +70,14 @@ export interface VideoOptions {
 /**
  * The room being connected: a promise of the first `Room` (as `connect` returns), that also
  * streams every room it connects and can be detached.
+ *
+ * @example
+ * ```ts
+ * const video: VideoConnection<Room> = connectVideo(manager, connect, { name: 'standup' });
+ * video.room$.subscribe((room) => render(room));
+ * const room = await video;
+ * video.detach();
+ * ```
  */
 export interface VideoConnection<Room> extends Promise<Room> {
   /**

@@ -6,13 +6,29 @@ import {
   type ClientSpec,
 } from '@access-manager/core';
 
-/** What a Device passes to its `error` listeners, as far as {@link attachVoice} reads it. */
+/**
+ * What a Device passes to its `error` listeners, as far as {@link attachVoice} reads it.
+ *
+ * @example
+ * ```ts
+ * device.on('error', (error: VoiceErrorLike) => console.warn('voice', error.code));
+ * ```
+ */
 export interface VoiceErrorLike {
   code?: number;
   originalError?: unknown;
 }
 
-/** What {@link attachVoice} uses of a `Call`: the events that end it. */
+/**
+ * What {@link attachVoice} uses of a `Call`: the events that end it.
+ *
+ * @example
+ * ```ts
+ * device.on('incoming', (call: Call) => {
+ *   const ending: VoiceCallLike = call;
+ * });
+ * ```
+ */
 export interface VoiceCallLike {
   on(event: 'disconnect' | 'cancel' | 'reject' | 'error', listener: () => void): unknown;
   removeListener(

@@ -45,11 +45,14 @@ describe.concurrent('four real clients warning within one second', () => {
     const release = app.fakes.sync.holdUpdates(); // Sync's server never answers its update
     const next = await (await fetch(app.tokens.url)).json().then((body) => body.token);
     await app.manager.updateToken(next);
-    await eventually(() => {
-      const held = app.tokensHeld();
-      return held.conversations === next && held.chat === next && held.voice === next;
-    });
-    expect(app.links.map((link) => link.getState().status)).toEqual([
+    const statuses = () => app.links.map((link) => link.getState().status);
+    await eventually(() =>
+      statuses()
+        .slice(1)
+        .every((status) => status === 'synced'),
+    );
+    expect(app.tokensHeld()).toMatchObject({ conversations: next, chat: next, voice: next });
+    expect(statuses()).toEqual([
       'updating', // Sync, still waiting
       'synced',
       'synced',

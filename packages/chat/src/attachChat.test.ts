@@ -1,5 +1,6 @@
 import { AccessManager } from '@access-manager/core';
-import { createChatClient, describeTwilsockAdapter } from '@access-manager/testing';
+import { createChatClient } from '@access-manager/testing';
+import { describeTwilsockAdapter } from '@access-manager/testing/suites';
 import { attachChat } from './index.js';
 
 describeTwilsockAdapter({

@@ -1,5 +1,6 @@
 import { AccessManager } from '@access-manager/core';
-import { createConversationsClient, describeTwilsockAdapter } from '@access-manager/testing';
+import { createConversationsClient } from '@access-manager/testing';
+import { describeTwilsockAdapter } from '@access-manager/testing/suites';
 import { attachConversations } from './index.js';
 
 describeTwilsockAdapter({

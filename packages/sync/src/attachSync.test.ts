@@ -1,5 +1,6 @@
 import { AccessManager } from '@access-manager/core';
-import { createSyncClient, describeTwilsockAdapter } from '@access-manager/testing';
+import { createSyncClient } from '@access-manager/testing';
+import { describeTwilsockAdapter } from '@access-manager/testing/suites';
 import { attachSync } from './index.js';
 
 describeTwilsockAdapter({

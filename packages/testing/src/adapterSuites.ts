@@ -2,7 +2,8 @@ import { describe, expect, it, type TestContext } from 'vitest';
 import { startTwilsockFake, type TwilsockFake } from './fakes/twilsockServer.js';
 import {
   type EventSource,
-  type OpenHandle,
+  eventually,
+  openedByLink,
   waitForInitialized,
   watchHandles,
 } from './sdkClients.js';
@@ -71,19 +72,6 @@ export const TWILSOCK_ADAPTER_EVENTS = [
 ] as const;
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Resolves once `check()` is true; rejects after `timeoutMs` (default 2 s). */
-export async function eventually(check: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
-    await delay(5);
-  }
-}
-
-/** Timers and sockets opened from inside the core's `attachClient` (by its stack). */
-export const openedByLink = (handles: OpenHandle[]): OpenHandle[] =>
-  handles.filter((handle) => handle.stack.includes('attachClient'));
 
 /**
  * Runs the integration tests of a twilsock adapter against its real SDK client: a token the

@@ -1,16 +1,4 @@
 export type {
-  SuiteLink,
-  SuiteManager,
-  SuiteTwilsockClient,
-  TwilsockAdapterCase,
-} from './adapterSuites.js';
-export {
-  describeTwilsockAdapter,
-  eventually,
-  openedByLink,
-  TWILSOCK_ADAPTER_EVENTS,
-} from './adapterSuites.js';
-export type {
   ChunderError,
   ChunderFakeOptions,
   ChunderListenRecord,
@@ -53,7 +41,9 @@ export {
   createConversationsClient,
   createSyncClient,
   createVoiceDevice,
+  eventually,
   initStateOf,
+  openedByLink,
   waitForEvent,
   waitForInitialized,
   watchHandles,

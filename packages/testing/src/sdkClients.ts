@@ -345,3 +345,16 @@ export function watchHandles(): {
     },
   };
 }
+
+/** Resolves once `check()` is true; rejects after `timeoutMs` (default 2 s). */
+export async function eventually(check: () => boolean, timeoutMs = 2_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Timers and sockets opened from inside the core's `attachClient` (by its stack). */
+export const openedByLink = (handles: OpenHandle[]): OpenHandle[] =>
+  handles.filter((handle) => handle.stack.includes('attachClient'));

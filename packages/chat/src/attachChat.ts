@@ -3,22 +3,20 @@ import {
   type AttachOptions,
   attachClient,
   type ClientLink,
-  type ClientSpec,
+  type TwilsockClientEvent,
+  type TwilsockClientLike,
+  twilsockSpec,
 } from '@access-manager/core';
 
 /**
- * The events of a twilsock-based client that {@link attachChat} listens to.
+ * The events of a `twilio-chat` client that {@link attachChat} listens to.
  *
  * @example
  * ```ts
  * const events: ChatClientEvent[] = ['tokenAboutToExpire', 'tokenExpired'];
  * ```
  */
-export type ChatClientEvent =
-  | 'tokenAboutToExpire'
-  | 'tokenExpired'
-  | 'connectionError'
-  | 'connectionStateChanged';
+export type ChatClientEvent = TwilsockClientEvent;
 
 /**
  * What {@link attachChat} uses of a `twilio-chat` `Client`, so that any version of that shape
@@ -30,40 +28,9 @@ export type ChatClientEvent =
  * const client: ChatClientLike = new Client(jwt);
  * ```
  */
-export interface ChatClientLike {
-  /** `'disconnecting'` after the server closed the connection; see {@link attachChat}. */
-  readonly connectionState: string;
-  updateToken(token: string): Promise<unknown>;
-  on(event: ChatClientEvent, listener: (arg?: { errorCode?: number }) => void): unknown;
-  off(event: ChatClientEvent, listener: (arg?: { errorCode?: number }) => void): unknown;
-}
+export type ChatClientLike = TwilsockClientLike;
 
-const chatSpec: ClientSpec<ChatClientLike> = {
-  name: 'chat',
-  grant: 'chat',
-  updateToken: (client, jwt) => client.updateToken(jwt),
-  listen: (client, signal) => {
-    const handlers: Array<[ChatClientEvent, (arg?: { errorCode?: number }) => void]> = [
-      ['tokenAboutToExpire', () => signal('willExpire')],
-      ['tokenExpired', () => signal('expired')],
-      ['connectionError', (error) => error?.errorCode === 20104 && signal('expired')],
-    ];
-    for (const [event, handler] of handlers) client.on(event, handler);
-    return () => {
-      for (const [event, handler] of handlers) client.off(event, handler);
-    };
-  },
-  // After the server's 410 / 20104 close, the client stays 'disconnecting' for 3 s and drops a
-  // token given meanwhile (and then skips it as one it already holds): wait until it is out.
-  isReady: (client) => client.connectionState !== 'disconnecting',
-  // Before its initialization has succeeded, `updateToken` rejects with a TypeError (its media
-  // client does not exist yet), although the token is taken and the client then initializes.
-  isDelivered: (error) => error instanceof TypeError,
-  watch: (client, changed) => {
-    client.on('connectionStateChanged', changed);
-    return () => client.off('connectionStateChanged', changed);
-  },
-};
+const chatSpec = twilsockSpec('chat', 'chat', { typeErrorIsDelivered: true });
 
 /**
  * Keeps a `twilio-chat` client supplied with the manager's token: pushes each new token with

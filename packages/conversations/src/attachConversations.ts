@@ -3,22 +3,20 @@ import {
   type AttachOptions,
   attachClient,
   type ClientLink,
-  type ClientSpec,
+  type TwilsockClientEvent,
+  type TwilsockClientLike,
+  twilsockSpec,
 } from '@access-manager/core';
 
 /**
- * The events of a twilsock-based client that {@link attachConversations} listens to.
+ * The events of a `@twilio/conversations` client that {@link attachConversations} listens to.
  *
  * @example
  * ```ts
  * const events: ConversationsClientEvent[] = ['tokenAboutToExpire', 'tokenExpired'];
  * ```
  */
-export type ConversationsClientEvent =
-  | 'tokenAboutToExpire'
-  | 'tokenExpired'
-  | 'connectionError'
-  | 'connectionStateChanged';
+export type ConversationsClientEvent = TwilsockClientEvent;
 
 /**
  * What {@link attachConversations} uses of a `@twilio/conversations` `Client`, so that any version of that shape
@@ -30,40 +28,9 @@ export type ConversationsClientEvent =
  * const client: ConversationsClientLike = new Client(jwt);
  * ```
  */
-export interface ConversationsClientLike {
-  /** `'disconnecting'` after the server closed the connection; see {@link attachConversations}. */
-  readonly connectionState: string;
-  updateToken(token: string): Promise<unknown>;
-  on(event: ConversationsClientEvent, listener: (arg?: { errorCode?: number }) => void): unknown;
-  off(event: ConversationsClientEvent, listener: (arg?: { errorCode?: number }) => void): unknown;
-}
+export type ConversationsClientLike = TwilsockClientLike;
 
-const conversationsSpec: ClientSpec<ConversationsClientLike> = {
-  name: 'conversations',
-  grant: 'chat',
-  updateToken: (client, jwt) => client.updateToken(jwt),
-  listen: (client, signal) => {
-    const handlers: Array<[ConversationsClientEvent, (arg?: { errorCode?: number }) => void]> = [
-      ['tokenAboutToExpire', () => signal('willExpire')],
-      ['tokenExpired', () => signal('expired')],
-      ['connectionError', (error) => error?.errorCode === 20104 && signal('expired')],
-    ];
-    for (const [event, handler] of handlers) client.on(event, handler);
-    return () => {
-      for (const [event, handler] of handlers) client.off(event, handler);
-    };
-  },
-  // After the server's 410 / 20104 close, the client stays 'disconnecting' for 3 s and drops a
-  // token given meanwhile (and then skips it as one it already holds): wait until it is out.
-  isReady: (client) => client.connectionState !== 'disconnecting',
-  // Before its initialization has succeeded, `updateToken` rejects with a TypeError (its media
-  // client does not exist yet), although the token is taken and the client then initializes.
-  isDelivered: (error) => error instanceof TypeError,
-  watch: (client, changed) => {
-    client.on('connectionStateChanged', changed);
-    return () => client.off('connectionStateChanged', changed);
-  },
-};
+const conversationsSpec = twilsockSpec('conversations', 'chat', { typeErrorIsDelivered: true });
 
 /**
  * Keeps a `@twilio/conversations` client supplied with the manager's token: pushes each new token with

@@ -3,22 +3,20 @@ import {
   type AttachOptions,
   attachClient,
   type ClientLink,
-  type ClientSpec,
+  type TwilsockClientEvent,
+  type TwilsockClientLike,
+  twilsockSpec,
 } from '@access-manager/core';
 
 /**
- * The events of a twilsock-based client that {@link attachSync} listens to.
+ * The events of a `twilio-sync` client that {@link attachSync} listens to.
  *
  * @example
  * ```ts
  * const events: SyncClientEvent[] = ['tokenAboutToExpire', 'tokenExpired'];
  * ```
  */
-export type SyncClientEvent =
-  | 'tokenAboutToExpire'
-  | 'tokenExpired'
-  | 'connectionError'
-  | 'connectionStateChanged';
+export type SyncClientEvent = TwilsockClientEvent;
 
 /**
  * What {@link attachSync} uses of a `twilio-sync` `SyncClient`, so that any version of that shape
@@ -30,37 +28,9 @@ export type SyncClientEvent =
  * const client: SyncClientLike = new SyncClient(jwt);
  * ```
  */
-export interface SyncClientLike {
-  /** `'disconnecting'` after the server closed the connection; see {@link attachSync}. */
-  readonly connectionState: string;
-  updateToken(token: string): Promise<unknown>;
-  on(event: SyncClientEvent, listener: (arg?: { errorCode?: number }) => void): unknown;
-  off(event: SyncClientEvent, listener: (arg?: { errorCode?: number }) => void): unknown;
-}
+export type SyncClientLike = TwilsockClientLike;
 
-const syncSpec: ClientSpec<SyncClientLike> = {
-  name: 'sync',
-  grant: 'data_sync',
-  updateToken: (client, jwt) => client.updateToken(jwt),
-  listen: (client, signal) => {
-    const handlers: Array<[SyncClientEvent, (arg?: { errorCode?: number }) => void]> = [
-      ['tokenAboutToExpire', () => signal('willExpire')],
-      ['tokenExpired', () => signal('expired')],
-      ['connectionError', (error) => error?.errorCode === 20104 && signal('expired')],
-    ];
-    for (const [event, handler] of handlers) client.on(event, handler);
-    return () => {
-      for (const [event, handler] of handlers) client.off(event, handler);
-    };
-  },
-  // After the server's 410 / 20104 close, the client stays 'disconnecting' for 3 s and drops a
-  // token given meanwhile (and then skips it as one it already holds): wait until it is out.
-  isReady: (client) => client.connectionState !== 'disconnecting',
-  watch: (client, changed) => {
-    client.on('connectionStateChanged', changed);
-    return () => client.off('connectionStateChanged', changed);
-  },
-};
+const syncSpec = twilsockSpec('sync', 'data_sync');
 
 /**
  * Keeps a `twilio-sync` client supplied with the manager's token: pushes each new token with

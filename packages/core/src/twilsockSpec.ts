@@ -1,0 +1,70 @@
+import type { ClientSpec } from './attachClient.js';
+
+/** The events of a twilsock-based client (Conversations, Chat, Sync) that the adapters listen to. */
+export type TwilsockClientEvent =
+  | 'tokenAboutToExpire'
+  | 'tokenExpired'
+  | 'connectionError'
+  | 'connectionStateChanged';
+
+/**
+ * What the adapters use of a twilsock-based SDK client (`@twilio/conversations` `Client`,
+ * `twilio-chat` `Client`, `twilio-sync` `SyncClient`), so that any SDK version of that shape fits
+ * and no SDK is imported.
+ *
+ * @example
+ * ```ts
+ * import { SyncClient } from 'twilio-sync';
+ * const client: TwilsockClientLike = new SyncClient(jwt);
+ * ```
+ */
+export interface TwilsockClientLike {
+  /** `'disconnecting'` after the server closed the connection; see {@link twilsockSpec}. */
+  readonly connectionState: string;
+  updateToken(token: string): Promise<unknown>;
+  on(event: TwilsockClientEvent, listener: (arg?: { errorCode?: number }) => void): unknown;
+  off(event: TwilsockClientEvent, listener: (arg?: { errorCode?: number }) => void): unknown;
+}
+
+/**
+ * The {@link ClientSpec} of a twilsock-based client: `tokenAboutToExpire` is a warning,
+ * `tokenExpired` and a `connectionError` with `errorCode` 20104 say the token was refused;
+ * pushes wait while the client is `disconnecting` (after the server's 410 / 20104 close it stays
+ * so for 3 s and drops a token given meanwhile, then skips it as one it already holds).
+ * With `typeErrorIsDelivered` (Conversations, Chat), the `TypeError` that `updateToken` throws
+ * before a successful initialization counts as delivered: the client takes the token all the same.
+ *
+ * @example
+ * ```ts
+ * const syncSpec = twilsockSpec('sync', 'data_sync');
+ * const link = attachClient(manager, syncClient, syncSpec, { token });
+ * ```
+ */
+export const twilsockSpec = (
+  name: string,
+  grant: string,
+  options: { typeErrorIsDelivered?: boolean } = {},
+): ClientSpec<TwilsockClientLike> => ({
+  name,
+  grant,
+  updateToken: (client, jwt) => client.updateToken(jwt),
+  listen: (client, signal) => {
+    const handlers: Array<[TwilsockClientEvent, (arg?: { errorCode?: number }) => void]> = [
+      ['tokenAboutToExpire', () => signal('willExpire')],
+      ['tokenExpired', () => signal('expired')],
+      ['connectionError', (error) => error?.errorCode === 20104 && signal('expired')],
+    ];
+    for (const [event, handler] of handlers) client.on(event, handler);
+    return () => {
+      for (const [event, handler] of handlers) client.off(event, handler);
+    };
+  },
+  isReady: (client) => client.connectionState !== 'disconnecting',
+  ...(options.typeErrorIsDelivered
+    ? { isDelivered: (error: unknown) => error instanceof TypeError }
+    : {}),
+  watch: (client, changed) => {
+    client.on('connectionStateChanged', changed);
+    return () => client.off('connectionStateChanged', changed);
+  },
+});

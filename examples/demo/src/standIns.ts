@@ -50,29 +50,46 @@ export type ConnectionState =
   | 'disconnected'
   | 'denied';
 
+/** What every stand-in has: the token it holds, the clock it judges it by, its timers. */
+class TokenHolder extends Emitter {
+  protected token_: string;
+  protected readonly now: ServerClock;
+  #timers: ReturnType<typeof setTimeout>[] = [];
+
+  constructor(token: string, now: ServerClock) {
+    super();
+    this.token_ = token;
+    this.now = now;
+  }
+
+  /** The expiry of the token held, on the server clock. */
+  get expiresAt(): number {
+    return expiryOf(this.token_);
+  }
+
+  protected later(delayMs: number, run: () => void): void {
+    this.#timers.push(setTimeout(run, Math.max(0, delayMs)));
+  }
+
+  protected clear(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers = [];
+  }
+}
+
 /**
  * Stand-in for a twilsock-based client: Conversations, Chat or Sync. Emits `tokenAboutToExpire`
  * three minutes before expiry (at once for a token with less left) and `tokenExpired` at expiry,
  * when it also disconnects.
  */
-export class TwilsockStandIn extends Emitter {
+export class TwilsockStandIn extends TokenHolder {
   connectionState: ConnectionState = 'connecting';
   /** Tokens taken through updateToken. */
   updates = 0;
-  #token: string;
-  #timers: ReturnType<typeof setTimeout>[] = [];
-  readonly #now: ServerClock;
 
   constructor(token: string, now: ServerClock) {
-    super();
-    this.#token = token;
-    this.#now = now;
+    super(token, now);
     this.#connect();
-  }
-
-  /** The expiry of the token held, on the server clock. */
-  get expiresAt(): number {
-    return expiryOf(this.#token);
   }
 
   get online(): boolean {
@@ -80,12 +97,12 @@ export class TwilsockStandIn extends Emitter {
   }
 
   async updateToken(jwt: string): Promise<this> {
-    if (jwt === this.#token) return this;
-    if (expiryOf(jwt) <= this.#now()) {
+    if (jwt === this.token_) return this;
+    if (expiryOf(jwt) <= this.now()) {
       this.emit('tokenExpired');
       throw new Error('The token is expired (20104).');
     }
-    this.#token = jwt;
+    this.token_ = jwt;
     this.updates++;
     if (this.connectionState === 'connected') this.#watchExpiry();
     else this.#connect();
@@ -93,40 +110,31 @@ export class TwilsockStandIn extends Emitter {
   }
 
   shutdown(): void {
-    this.#clear();
+    this.clear();
     this.#setState('disconnected');
   }
 
   #connect(): void {
-    this.#clear();
+    this.clear();
     this.#setState('connecting');
-    this.#timers.push(
-      setTimeout(() => {
-        if (this.expiresAt <= this.#now()) return this.#expire();
-        this.#setState('connected');
-        this.#watchExpiry();
-      }, 80),
-    );
+    this.later(80, () => {
+      if (this.expiresAt <= this.now()) return this.#expire();
+      this.#setState('connected');
+      this.#watchExpiry();
+    });
   }
 
   #watchExpiry(): void {
-    this.#clear();
-    const left = this.expiresAt - this.#now();
-    this.#timers.push(
-      setTimeout(() => this.emit('tokenAboutToExpire'), Math.max(0, left - 180_000)),
-    );
-    this.#timers.push(setTimeout(() => this.#expire(), Math.max(0, left)));
+    this.clear();
+    const left = this.expiresAt - this.now();
+    this.later(left - 180_000, () => this.emit('tokenAboutToExpire'));
+    this.later(left, () => this.#expire());
   }
 
   #expire(): void {
-    this.#clear();
+    this.clear();
     this.#setState('disconnected');
     this.emit('tokenExpired');
-  }
-
-  #clear(): void {
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers = [];
   }
 
   #setState(state: ConnectionState): void {
@@ -148,28 +156,19 @@ export class CallStandIn extends Emitter {
  * `tokenRefreshMs` (10 s) before expiry, and an expired token is an `error` with code 20104 that
  * unregisters it.
  */
-export class VoiceStandIn extends Emitter {
+export class VoiceStandIn extends TokenHolder {
   state: 'unregistered' | 'registering' | 'registered' | 'destroyed' = 'registered';
   calls: CallStandIn[] = [];
   updates = 0;
   readonly tokenRefreshMs = 10_000;
-  #token: string;
-  #timers: ReturnType<typeof setTimeout>[] = [];
-  readonly #now: ServerClock;
 
   constructor(token: string, now: ServerClock) {
-    super();
-    this.#token = token;
-    this.#now = now;
+    super(token, now);
     this.#watchExpiry();
   }
 
   get token(): string {
-    return this.#token;
-  }
-
-  get expiresAt(): number {
-    return expiryOf(this.#token);
+    return this.token_;
   }
 
   get isBusy(): boolean {
@@ -181,11 +180,11 @@ export class VoiceStandIn extends Emitter {
   }
 
   updateToken(jwt: string): void {
-    if (expiryOf(jwt) <= this.#now()) {
+    if (expiryOf(jwt) <= this.now()) {
       this.emit('error', { code: 20104, message: 'AccessTokenExpired' });
       return;
     }
-    this.#token = jwt;
+    this.token_ = jwt;
     this.updates++;
     this.#setState('registered');
     this.#watchExpiry();
@@ -202,30 +201,18 @@ export class VoiceStandIn extends Emitter {
   }
 
   destroy(): void {
-    this.#clear();
+    this.clear();
     this.#setState('destroyed');
   }
 
   #watchExpiry(): void {
-    this.#clear();
-    const left = this.expiresAt - this.#now();
-    this.#timers.push(
-      setTimeout(() => this.emit('tokenWillExpire', this), Math.max(0, left - this.tokenRefreshMs)),
-    );
-    this.#timers.push(
-      setTimeout(
-        () => {
-          this.#setState('unregistered');
-          this.emit('error', { code: 20104, message: 'AccessTokenExpired' });
-        },
-        Math.max(0, left),
-      ),
-    );
-  }
-
-  #clear(): void {
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers = [];
+    this.clear();
+    const left = this.expiresAt - this.now();
+    this.later(left - this.tokenRefreshMs, () => this.emit('tokenWillExpire', this));
+    this.later(left, () => {
+      this.#setState('unregistered');
+      this.emit('error', { code: 20104, message: 'AccessTokenExpired' });
+    });
   }
 
   #setState(state: VoiceStandIn['state']): void {

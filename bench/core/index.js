@@ -132,9 +132,12 @@ const row = (benchmark, ours, peer, goal, met) =>
     });
     let wakeUps = 0;
     const { setTimeout: fakeSetTimeout, setInterval: fakeSetInterval } = globalThis;
-    globalThis.setTimeout = (fn, ms, ...args) => fakeSetTimeout(() => (wakeUps++, fn(...args)), ms);
-    globalThis.setInterval = (fn, ms, ...args) =>
-      fakeSetInterval(() => (wakeUps++, fn(...args)), ms);
+    const counted = (fn, args) => () => {
+      wakeUps++;
+      fn(...args);
+    };
+    globalThis.setTimeout = (fn, ms, ...args) => fakeSetTimeout(counted(fn, args), ms);
+    globalThis.setInterval = (fn, ms, ...args) => fakeSetInterval(counted(fn, args), ms);
     const manager = create(makeToken({ iat: nowS(), ttl: 3600 }));
     await clock.tickAsync(3_600_000);
     globalThis.setTimeout = fakeSetTimeout;

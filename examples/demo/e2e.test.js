@@ -85,7 +85,7 @@ describe.runIf(hasBrowser)('the demo in Chromium', () => {
 
   /** What the page shows, read from its DOM like a person reading the screen. */
   const read = () =>
-    page.evaluate((pushed) => {
+    page.evaluate(() => {
       const text = (id) => document.getElementById(id)?.textContent ?? '';
       const rows = Object.fromEntries(
         [...document.querySelectorAll('tr[data-sdk]')].map((tr) => [
@@ -105,7 +105,7 @@ describe.runIf(hasBrowser)('the demo in Chromium', () => {
         pushes: Number(text('pushes')),
         rows,
       };
-    }, PUSHED);
+    });
 
   const waitFor = async (what, check, timeoutMs) => {
     const deadline = Date.now() + timeoutMs;

@@ -377,7 +377,10 @@ describe('refresh', () => {
     const manager = create({
       token: jwt,
       random: () => 0.5,
-      fetchToken: async () => (calls++, jwt),
+      fetchToken: async () => {
+        calls++;
+        return jwt;
+      },
     });
     await vi.advanceTimersByTimeAsync(600_000 - 200_000 + 10_000);
     expect(calls).toBeGreaterThan(0);

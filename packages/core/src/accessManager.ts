@@ -36,8 +36,8 @@ interface Flight {
   reject: (error: AccessManagerError) => void;
   reason: RefreshReason;
   attempt: number;
-  /** When the running (or last) attempt began, on the local clock. */
-  startedAt: number;
+  /** How many tokens the manager had adopted when the running (or last) attempt began. */
+  adoptions: number;
   /** The running attempt's; undefined while waiting to retry. */
   controller?: AbortController | undefined;
   /** When the next attempt is due; null while one runs. */
@@ -76,7 +76,8 @@ export class AccessManager {
 
   #token: AccessToken | null = null;
   #deadlines: Deadlines | null = null;
-  #adoptedAt = -Infinity;
+  /** Tokens adopted so far: orders fetches and adoptions without trusting the wall clock. */
+  #adoptions = 0;
   #warned = false;
   #expired = false;
   #clockOffsetMs = 0;
@@ -220,8 +221,8 @@ export class AccessManager {
 
   /**
    * Fetches a new token now, through the one fetch in flight if there is one. With `force`, a
-   * fetch that began before the token held now was adopted, or that waits to retry, is replaced
-   * by a new attempt. Resolves with the token adopted; keeps retrying with backoff through
+   * fetch under way that began before the token held now was adopted is replaced by a new
+   * attempt (a refresh waiting to retry is joined: backoff and `Retry-After` still hold). Resolves with the token adopted; keeps retrying with backoff through
    * failures, and rejects only on a fatal error or `close()`.
    */
   refresh(options: { reason?: RefreshReason; force?: boolean } = {}): Promise<AccessToken> {
@@ -230,9 +231,14 @@ export class AccessManager {
       return Promise.reject(new FetchFailedError('No fetchToken.', { retryable: false }));
     }
     const flight = this.#flight;
-    if (!flight) return this.#startFlight(options.reason ?? 'manual').promise;
-    if (options.force && (flight.retryAt !== null || flight.startedAt < this.#adoptedAt)) {
-      flight.controller?.abort(new StaleTokenError('Replaced by a forced refresh.'));
+    if (!flight) {
+      this.#fatal = false; // asked for again: a fatal error no longer stands
+      return this.#startFlight(options.reason ?? 'manual').promise;
+    }
+    // A fetch under way that began before the token held now may bring back no newer one. A
+    // refresh that waits to retry is joined: forcing must not bypass backoff or Retry-After.
+    if (options.force && flight.controller && flight.adoptions < this.#adoptions) {
+      flight.controller.abort(new StaleTokenError('Replaced by a forced refresh.'));
       this.#attempt(flight);
     }
     return flight.promise;
@@ -254,20 +260,25 @@ export class AccessManager {
       if (fetched && this.#fetchToken) {
         throw new TokenExpiredError(`No token is valid ${minValidityMs} ms more.`);
       }
-      await abortable(
-        this.#fetchToken
-          ? this.refresh({ reason: token ? 'expired' : 'initial', force: true })
-          : new Promise((resolve, reject) => {
-              const subscription = this.#tokens.observe().subscribe({
-                next: (next) => {
-                  subscription.unsubscribe();
-                  resolve(next);
-                },
-                complete: () => reject(new ClosedError()),
-              });
-            }),
-        signal,
-      );
+      await new Promise<unknown>((resolve, reject) => {
+        let subscription: Subscription | undefined;
+        const settle = (then: (value: unknown) => void) => (value: unknown) => {
+          subscription?.unsubscribe();
+          signal?.removeEventListener('abort', onAbort);
+          then(value);
+        };
+        const onAbort = () => settle(reject)(signal?.reason);
+        signal?.addEventListener('abort', onAbort);
+        if (this.#fetchToken) {
+          const reason = token ? 'expired' : 'initial';
+          this.refresh({ reason, force: true }).then(settle(resolve), settle(reject));
+        } else {
+          subscription = this.#tokens.observe().subscribe({
+            next: settle(resolve),
+            complete: () => settle(reject)(new ClosedError()),
+          });
+        }
+      });
     }
   }
 
@@ -321,13 +332,18 @@ export class AccessManager {
     this.close();
   }
 
-  #check(jwt: unknown, fetched: boolean): CheckedToken {
+  /**
+   * Checks a candidate. `staleCheck`: whether a token issued before the one held is refused;
+   * never against a held token that has expired (a token from the local future must not lock
+   * every later one out).
+   */
+  #check(jwt: unknown, fetched: boolean, staleCheck = true): CheckedToken {
     const fixed = this.#options.identity !== 'any';
     return checkToken(jwt, {
       now: this.#clock.now(),
       clockOffsetMs: this.#clockOffsetMs,
       fetched,
-      current: this.#token,
+      current: staleCheck && !this.isExpired ? this.#token : null,
       identity: fixed ? this.#identity : undefined,
       accountSid: fixed ? this.#accountSid : undefined,
       requiredGrants: this.#requiredGrants.keys(),
@@ -348,7 +364,7 @@ export class AccessManager {
       refreshBeforeMs: options.refreshBeforeMs,
       random: options.random ?? Math.random,
     });
-    this.#adoptedAt = now;
+    this.#adoptions++;
     this.#warned = this.#expired = this.#fatal = false;
     this.#lastError = null;
     this.#logger.info(`Adopted ${token}.`);
@@ -391,7 +407,7 @@ export class AccessManager {
   }
 
   #startFlight(reason: RefreshReason): Flight {
-    const flight = { reason, attempt: 0, startedAt: 0, retryAt: null } as unknown as Flight;
+    const flight = { reason, attempt: 0, adoptions: 0, retryAt: null } as unknown as Flight;
     flight.promise = new Promise<AccessToken>((resolve, reject) => {
       flight.resolve = resolve;
       flight.reject = reject;
@@ -408,7 +424,7 @@ export class AccessManager {
     const options = this.#options;
     flight.controller = controller;
     flight.retryAt = null;
-    flight.startedAt = this.#clock.now();
+    flight.adoptions = this.#adoptions;
     fetchAttempt(
       this.#fetchToken as FetchToken,
       { reason: flight.reason, attempt: ++flight.attempt },
@@ -424,20 +440,16 @@ export class AccessManager {
 
   #received(flight: Flight, jwt: string): void {
     const held = this.#token;
+    // When the held token is due, a fetched token older than it is still welcome.
+    const due = this.#due();
     let checked: CheckedToken;
     try {
       if (jwt === held?.jwt) throw new StaleTokenError('The token server sent the token held now.');
-      checked = this.#check(jwt, true);
+      checked = this.#check(jwt, true, !due);
     } catch (error) {
       // Nothing newer, but nothing needed yet either: the callers get the token held.
-      if (
-        held &&
-        this.#clock.now() < (this.#deadlines?.refreshAt ?? 0) &&
-        (error as AccessManagerError).code === 'stale_token'
-      ) {
-        this.#flight = null;
-        flight.resolve(held);
-        this.#tick();
+      if (held && !due && (error as AccessManagerError).code === 'stale_token') {
+        this.#settle(flight, held);
       } else {
         this.#failed(flight, error as AccessManagerError);
       }
@@ -448,23 +460,43 @@ export class AccessManager {
     flight.resolve(checked.token);
   }
 
+  /** Whether the held token needs replacing: none, or past its refresh point. */
+  #due(): boolean {
+    return !this.#deadlines || this.#clock.now() >= this.#deadlines.refreshAt;
+  }
+
+  #settle(flight: Flight, token: AccessToken): void {
+    this.#flight = null;
+    flight.resolve(token);
+    this.#tick();
+  }
+
   #failed(flight: Flight, error: AccessManagerError): void {
     const options = this.#options;
     flight.controller = undefined;
+    // A token adopted while this attempt ran (pushed with updateToken) and not yet due answers
+    // the refresh: no error to report, nothing to retry.
+    const held = this.#token;
+    if (held && flight.adoptions < this.#adoptions && !this.#due()) {
+      this.#settle(flight, held);
+      return;
+    }
     this.#report(error);
     if (error.code === 'fetch_failed' && !error.retryable) {
       this.#fatal = true;
       this.#flight = null;
       flight.reject(error);
     } else {
+      const maxDelayMs = options.retry?.maxDelayMs ?? 30_000;
+      // Never sooner than the server's Retry-After, never later than maxDelayMs.
       const delay = Math.max(
         backoffDelay(
           flight.attempt,
           options.retry?.minDelayMs ?? 1_000,
-          options.retry?.maxDelayMs ?? 30_000,
+          maxDelayMs,
           options.random,
         ),
-        (error as FetchFailedError).retryAfterMs ?? 0,
+        Math.min((error as FetchFailedError).retryAfterMs ?? 0, maxDelayMs),
       );
       flight.retryAt = this.#clock.now() + delay;
       this.#logger.info(`Next token fetch in ${Math.round(delay)} ms.`);
@@ -560,15 +592,4 @@ export class AccessManager {
     this.#states.next(state);
     return state;
   }
-}
-
-/** Rejects with the signal's reason as soon as it aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  return signal
-    ? new Promise<T>((resolve, reject) => {
-        const onAbort = () => reject(signal.reason);
-        signal.addEventListener('abort', onAbort);
-        promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-      })
-    : promise;
 }

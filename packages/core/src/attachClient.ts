@@ -4,7 +4,7 @@ import { AccessToken } from './accessToken.js';
 import { backoffDelay } from './backoff.js';
 import { Broadcast } from './broadcast.js';
 import { type Clock, systemClock } from './clock.js';
-import { PushTimeoutError } from './errors.js';
+import { ClosedError, PushTimeoutError } from './errors.js';
 import type { RetryOptions } from './types.js';
 
 /** What an SDK client tells about its token: it will expire soon, or it was refused as expired. */
@@ -137,6 +137,7 @@ export function attachClient<Client>(
   spec: ClientSpec<Client>,
   options: AttachOptions = {},
 ): ClientLink {
+  if (manager.getState().status === 'closed') throw new ClosedError();
   const release = manager.requireGrant(spec.grant);
   const clock = options.clock ?? systemClock;
   const states = new Broadcast<ClientLinkState>();
@@ -241,14 +242,18 @@ export function attachClient<Client>(
         wait(delayMs);
       }
     };
-    pushTimer = clock.setTimeout(
-      () =>
-        settle(
-          false,
-          new PushTimeoutError(`${spec.name} updateToken took over ${pushTimeoutMs} ms.`),
-        ),
-      pushTimeoutMs,
-    );
+    // (Infinity, or anything past what setTimeout can hold, means no timeout.)
+    pushTimer =
+      pushTimeoutMs < 2_147_483_647
+        ? clock.setTimeout(
+            () =>
+              settle(
+                false,
+                new PushTimeoutError(`${spec.name} updateToken took over ${pushTimeoutMs} ms.`),
+              ),
+            pushTimeoutMs,
+          )
+        : undefined;
     try {
       Promise.resolve(spec.updateToken(client, token.jwt)).then(
         () => settle(true),
@@ -316,11 +321,17 @@ export function attachClient<Client>(
     if (clock.now() >= retryAt) deliver();
   };
 
-  const subscription: Subscription = manager.token$.subscribe((token) => {
-    wanted = token;
-    attempt = 0;
-    retryAt = Number.NEGATIVE_INFINITY;
-    deliver();
+  const subscription: Subscription = manager.token$.subscribe({
+    // The manager's newest, not the value delivered: a subscriber before this one may have
+    // adopted a newer token while this one was being delivered.
+    next: (token) => {
+      wanted = manager.getState().token ?? token;
+      attempt = 0;
+      retryAt = Number.NEGATIVE_INFINITY;
+      deliver();
+    },
+    // A closed manager ends the link: no timer of its own outlives it.
+    complete: () => detach(),
   });
   const unlisten = spec.listen?.(client, onSignal);
   const unwatch = spec.watch?.(client, recheck);

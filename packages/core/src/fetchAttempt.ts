@@ -15,10 +15,14 @@ export const fetchAttempt = (
 ): Promise<string> =>
   new Promise<string>((resolve, reject) => {
     const { signal } = controller;
-    const timer = clock.setTimeout(
-      () => controller.abort(new FetchTimeoutError(`fetchToken took over ${timeoutMs} ms.`)),
-      timeoutMs,
-    );
+    // (No timer for a timeout past what setTimeout can hold: Infinity means none.)
+    const timer =
+      timeoutMs < 2_147_483_647
+        ? clock.setTimeout(
+            () => controller.abort(new FetchTimeoutError(`fetchToken took over ${timeoutMs} ms.`)),
+            timeoutMs,
+          )
+        : undefined;
     const settle = (then: () => void) => {
       clock.clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
@@ -28,7 +32,10 @@ export const fetchAttempt = (
     signal.addEventListener('abort', onAbort);
     // A microtask later, so that `fetchToken` may refer to the manager being constructed.
     Promise.resolve()
-      .then(() => fetchToken({ ...context, signal }))
+      .then(() => {
+        signal.throwIfAborted(); // closed or replaced before it began: no call at all
+        return fetchToken({ ...context, signal });
+      })
       .then(
         (jwt) => settle(() => resolve(jwt)),
         (cause: unknown) =>

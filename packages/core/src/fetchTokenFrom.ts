@@ -61,11 +61,9 @@ export function fetchTokenFrom(url: string | URL, init?: TokenRequestInit): Fetc
     let token: unknown;
     try {
       token = (JSON.parse(body) as { token?: unknown }).token;
-    } catch (cause) {
-      throw new FetchFailedError('The token server sent JSON that does not parse.', {
-        cause,
-        status,
-      });
+    } catch {
+      // No `cause`: V8's SyntaxError quotes the body around the fault, and that may be a token.
+      throw new FetchFailedError('The token server sent JSON that does not parse.', { status });
     }
     if (typeof token !== 'string') {
       throw new FetchFailedError('The token server sent JSON without a "token" string.', {

@@ -49,8 +49,10 @@ export function checkToken(jwt: unknown, policy: TokenPolicy): CheckedToken {
   if (policy.fetched ? !Number.isNaN(estimate) : estimate > clockOffsetMs) clockOffsetMs = estimate;
   const serverNow = policy.now + clockOffsetMs;
   const expires = token.expiresAt.getTime();
+
   if (issued > expires) throw new MalformedTokenError(`${name} is issued after it expires.`);
-  if (expires - issued > 86_400_000) {
+  // Without `iat`, the lifetime left is the most it can have lived.
+  if ((Number.isNaN(issued) ? expires - serverNow : expires - issued) > 86_400_000) {
     throw new LifetimeExceededError(`${name} lives longer than 24 hours.`);
   }
   if (expires <= serverNow) {

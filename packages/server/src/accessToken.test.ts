@@ -72,6 +72,17 @@ describe('AccessToken, the drop-in builder', () => {
     ).toThrow(expect.objectContaining({ code: 'invalid_ttl' }));
   });
 
+  it('names a secret passed as a number by its type only', () => {
+    expect(
+      () => new AccessToken(ACCOUNT_SID, API_KEY_SID, 4_242_424_242 as never, { identity: 'a' }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'invalid_api_key_secret',
+        message: 'secret must be a non-empty string; got a number.',
+      }),
+    );
+  });
+
   it('checks the algorithm and the (public, mutable) fields again when signing', () => {
     const token = new AccessToken(ACCOUNT_SID, API_KEY_SID, SECRET, { identity: 'alice' });
     expect(() => token.toJwt('RS256' as 'HS256')).toThrow(

@@ -263,6 +263,18 @@ describe('createTokenHandler: failures are 500 with a generic body and one preci
     expect(log.lines.join('\n')).not.toContain('my-api-secret');
   });
 
+  it('a secret passed as a number: the log line names its type, never its digits', async () => {
+    const log = logger();
+    const handler = make({
+      logger: log,
+      credentials: { ...credentials, apiKeySecret: 8_675_309_123 as never },
+    });
+    await expectGeneric(await handler(new Request(URL_)));
+    expect(log.lines).toEqual([
+      'token handler: misconfigured, answering 500: credentials.apiKeySecret must be a non-empty string; got a number. (invalid_api_key_secret)',
+    ]);
+  });
+
   it('authorize throwing: logs its error, with secrets and tokens redacted', async () => {
     const log = logger();
     const leaked = `${credentials.apiKeySecret} eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln`;

@@ -9,6 +9,7 @@ import {
   assertApiKeySid,
   assertRegion,
   assertTtl,
+  describeType,
   describeValue,
 } from './validation.js';
 
@@ -115,7 +116,7 @@ function resolveCredentials(
     if (given !== undefined) {
       if (given === null || typeof given !== 'object') {
         throw new MissingCredentialsError(
-          `credentials must be { accountSid, apiKeySid, apiKeySecret }; got ${describeValue(given)}.`,
+          `credentials must be { accountSid, apiKeySid, apiKeySecret }; got ${describeType(given)}.`,
         );
       }
       assertAccountSid(given.accountSid, 'credentials.accountSid');

@@ -83,3 +83,46 @@ describe('validation, for any input', () => {
     );
   });
 });
+
+describe('a secret in the wrong shape or the wrong slot', () => {
+  const messageOf = (options: Record<string, unknown>): string => {
+    try {
+      mintAccessToken({ ...valid, apiKeySecret: 'a-valid-secret', ...options } as never);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return '';
+  };
+
+  it('names a secret passed as a number by its type only', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer({ min: 10_000_000 }), fc.double({ min: 10_000_000, noNaN: true })),
+        (secret) => {
+          const message = messageOf({ apiKeySecret: secret });
+          expect(message).toBe('apiKeySecret must be a non-empty string; got a number.');
+          expect(message).not.toContain(String(secret));
+        },
+      ),
+    );
+  });
+
+  it('shows none of the characters of a secret passed where a SID belongs, only its length', () => {
+    // Shaped like a Twilio API key secret, 32 letters and digits, starting with two capitals.
+    const secret = fc.stringMatching(/^[A-Z]{2}[A-Za-z0-9]{30}$/);
+    fc.assert(
+      fc.property(secret, fc.constantFrom('accountSid', 'apiKeySid'), (value, field) => {
+        const message = messageOf({ [field]: value });
+        expect(message).toMatch(/; got a string of 32 characters that does not look like a SID\.$/);
+        // The part that describes the value quotes nothing from it.
+        expect(message.slice(message.indexOf('; got '))).not.toContain('"');
+      }),
+    );
+    expect(messageOf({ accountSid: 'XYz9secretpart' })).toBe(
+      'accountSid must be "AC" followed by 32 hexadecimal characters; got a string of 14 characters that does not look like a SID.',
+    );
+    expect(messageOf({ apiKeySid: 9_876_543_210 })).toBe(
+      'apiKeySid must be "SK" followed by 32 hexadecimal characters (an API key SID); got a number.',
+    );
+  });
+});

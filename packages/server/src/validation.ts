@@ -27,24 +27,40 @@ const reservedCharacter = /[!*'();:@&=+$,/?%#[\]]/;
 const reservedCharacters = /[!*'();:@&=+$,/?%#[\]]/g;
 
 /**
- * What a value is, without its content: messages must never repeat a secret, and a secret passed
- * in the wrong argument is still a secret.
+ * What a value is, without its content: its type, and a string's length. For the slots a secret
+ * can land in (the secret itself, and the SIDs next to it in a mix-up), where even a number must
+ * not be printed.
  */
-export function describeValue(value: unknown): string {
+export function describeType(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (value === null) return 'null';
   if (typeof value === 'string') {
     return value === '' ? 'an empty string' : `a string of ${value.length} characters`;
   }
-  if (typeof value === 'number') return Number.isFinite(value) ? `${value}` : String(value);
+  if (typeof value === 'number') return 'a number';
   return Array.isArray(value) ? 'an array' : `a value of type ${typeof value}`;
 }
 
-// Two capital letters are a SID prefix, not a secret, and they tell an AC/SK mix-up at a glance.
-const describeSid = (value: unknown): string =>
-  typeof value === 'string' && /^[A-Z]{2}/.test(value)
-    ? `${describeValue(value)} starting with "${value.slice(0, 2)}"`
-    : describeValue(value);
+/**
+ * What a value is, for options that are never secret (a ttl, an nbf): as {@link describeType},
+ * but a number is shown, as it is the useful part of the message ("got 90000").
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  return describeType(value);
+}
+
+// A well-formed SID of another kind (an Account SID where the API key SID belongs) is named by
+// its prefix: that tells the mix-up at a glance. It is 34 characters, two capitals and 32 hex,
+// which no Twilio API key secret (32 letters and digits) is. Anything else may be a secret in the
+// wrong slot, and is named by its type and length only.
+const otherSid = /^[A-Z]{2}[0-9a-fA-F]{32}$/;
+const describeSid = (value: unknown): string => {
+  if (typeof value !== 'string' || value === '') return describeType(value);
+  return otherSid.test(value)
+    ? `${describeType(value)} starting with "${value.slice(0, 2)}"`
+    : `${describeType(value)} that does not look like a SID`;
+};
 
 export function assertAccountSid(value: unknown, name = 'accountSid'): asserts value is string {
   if (typeof value !== 'string' || !accountSidPattern.test(value)) {
@@ -65,7 +81,7 @@ export function assertApiKeySid(value: unknown, name = 'apiKeySid'): asserts val
 export function assertApiKeySecret(value: unknown, name = 'apiKeySecret'): asserts value is string {
   if (typeof value !== 'string' || value === '') {
     throw new InvalidApiKeySecretError(
-      `${name} must be a non-empty string; got ${describeValue(value)}.`,
+      `${name} must be a non-empty string; got ${describeType(value)}.`,
     );
   }
 }

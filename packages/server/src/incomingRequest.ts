@@ -120,17 +120,19 @@ function lazyPrototype(): object {
 
 /**
  * A `Request` (`instanceof Request` holds) for a `node:http` request that costs almost nothing
- * until a member other than `method`, `url` and `headers.get()` is used.
+ * until a member other than `method`, `url` and `headers.get()` is used. `rawHeaders`, in
+ * `node:http`'s flat name/value form, replaces the request's own headers.
  */
 export function incomingRequest(
   request: IncomingMessage,
   method: string,
   body: IncomingBody,
+  rawHeaders?: readonly string[],
 ): Request {
   const lazy = Object.create(lazyPrototype()) as LazyRequest;
   lazy[incoming] = request;
   lazy[realRequest] = undefined;
-  lazy[cachedHeaders] = undefined;
+  lazy[cachedHeaders] = rawHeaders === undefined ? undefined : new IncomingHeaders(rawHeaders);
   lazy[cachedUrl] = undefined;
   lazy[bodyOf] = body;
   lazy[methodOf] = method;

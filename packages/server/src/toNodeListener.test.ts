@@ -200,6 +200,82 @@ describe('toNodeListener with a token handler', () => {
     expect(identities).toEqual(['parsed']);
   });
 
+  it('describes a body a body parser left as an object as the JSON it is handed on as', async () => {
+    const seen: unknown[] = [];
+    const listener = tokenListener({
+      authorize: async (request) => {
+        seen.push({
+          type: request.headers.get('content-type'),
+          length: request.headers.get('content-length'),
+          encoding: request.headers.get('content-encoding'),
+          names: [...request.headers.keys()].filter((name) => name.startsWith('content')),
+          body: await request.json(),
+        });
+        return { identity: 'alice' };
+      },
+    });
+    const url = await serve((request, response) => {
+      // What express.urlencoded() leaves behind: the form as an object.
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const form = new URLSearchParams(Buffer.concat(chunks).toString());
+        (request as unknown as { body: unknown }).body = Object.fromEntries(form);
+        listener(request, response);
+      });
+    });
+    const response = await fetch(`${url}/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ user: 'bob' }),
+    });
+    expect(response.status).toBe(200);
+    expect(seen).toEqual([
+      {
+        type: 'application/json',
+        length: null,
+        encoding: null,
+        names: ['content-type'],
+        body: { user: 'bob' },
+      },
+    ]);
+  });
+
+  it('hands on a string or a Buffer a body parser left as it is, with its own content-type', async () => {
+    const seen: unknown[] = [];
+    const listener = tokenListener({
+      authorize: async (request) => {
+        seen.push({
+          type: request.headers.get('content-type'),
+          length: request.headers.get('content-length'),
+          body: await request.text(),
+        });
+        return { identity: 'alice' };
+      },
+    });
+    const url = await serve((request, response) => {
+      // express.text() leaves a string; express.raw() a Buffer. Both decode a gzip body.
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const text = `${raw.toString()} (parsed, é)`;
+        (request as unknown as { body: unknown }).body =
+          request.headers['x-as'] === 'buffer' ? Buffer.from(text) : text;
+        listener(request, response);
+      });
+    });
+    for (const as of ['string', 'buffer']) {
+      const response = await fetch(`${url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', 'x-as': as },
+        body: 'hello',
+      });
+      expect(response.status).toBe(200);
+    }
+    const expected = { type: 'text/plain', length: null, body: 'hello (parsed, é)' };
+    expect(seen).toEqual([expected, expected]);
+  });
+
   it('uses originalUrl under an Express mount path', async () => {
     const urls: string[] = [];
     const listener = tokenListener({

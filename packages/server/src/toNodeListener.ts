@@ -18,21 +18,58 @@ export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
 const tooLarge = Symbol('tooLarge');
 
+// These describe the bytes on the wire, which a body parser consumed and may have decoded
+// (body-parser inflates gzip): they do not describe what it left on `req.body`.
+const wireHeaders = new Set(['content-length', 'transfer-encoding', 'content-encoding']);
+
+/** The raw headers of a request whose body a body parser read, for the body handed on instead. */
+function parsedBodyHeaders(rawHeaders: readonly string[], json: boolean): string[] {
+  const headers: string[] = [];
+  for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index]!.toLowerCase();
+    if (wireHeaders.has(name) || (json && name === 'content-type')) continue;
+    headers.push(rawHeaders[index]!, rawHeaders[index + 1]!);
+  }
+  if (json) headers.push('content-type', 'application/json');
+  return headers;
+}
+
+/** A body a body parser read first, as it is handed on, with the headers that describe it. */
+interface ParsedBody {
+  bytes: Uint8Array<ArrayBuffer> | typeof tooLarge;
+  rawHeaders: string[];
+}
+
+/**
+ * What a body parser (Express's `express.json()`, `express.urlencoded()`, `express.text()`...)
+ * left on `req.body` once it read the stream: a string (as UTF-8) or bytes as they are, under
+ * their own content-type; anything else (a parsed object) as its JSON, under
+ * `content-type: application/json`; nothing as an empty body. Either way without the headers
+ * that described the bytes on the wire.
+ */
+function parsedBody(request: IncomingMessage, limit: number): ParsedBody {
+  const parsed = (request as { body?: unknown }).body;
+  let bytes: Uint8Array<ArrayBuffer>;
+  let json = false;
+  if (parsed === undefined || parsed === null) {
+    bytes = new Uint8Array(0);
+  } else if (typeof parsed === 'string' || parsed instanceof Uint8Array) {
+    bytes = Buffer.from(parsed);
+  } else {
+    bytes = Buffer.from(JSON.stringify(parsed) ?? '');
+    json = true;
+  }
+  return {
+    bytes: bytes.length > limit ? tooLarge : bytes,
+    rawHeaders: parsedBodyHeaders(request.rawHeaders, json),
+  };
+}
+
 /** Reads a body up to `limit` bytes; `tooLarge` past it, without reading further. */
 function readBody(
   request: IncomingMessage,
   limit: number,
 ): Promise<Uint8Array<ArrayBuffer> | typeof tooLarge> {
-  // A body parser (Express's `express.json()`...) may have read the stream already.
-  if (request.readableEnded) {
-    const parsed = (request as { body?: unknown }).body;
-    if (parsed === undefined || parsed === null) return Promise.resolve(new Uint8Array(0));
-    const bytes =
-      typeof parsed === 'string' || parsed instanceof Uint8Array
-        ? Buffer.from(parsed)
-        : Buffer.from(JSON.stringify(parsed));
-    return Promise.resolve(bytes.length > limit ? tooLarge : bytes);
-  }
   const declared = Number(request.headers['content-length']);
   if (declared > limit) return Promise.resolve(tooLarge);
   return new Promise((resolve, reject) => {
@@ -105,8 +142,10 @@ function fail(response: ServerResponse): void {
  * {@link createTokenHandler} it skips building `Request` and `Response` objects (the request
  * handed to `authorize` is a `Request` that is only fully built if more than `method`, `url` or
  * `headers.get()` is used), which keeps the token endpoint close to a bare `node:http` server.
- * A POST body is read up to the handler's `maxBodyBytes` before `authorize` runs; if a body
- * parser read it first, its result is handed on (an object as JSON).
+ * A POST body is read up to the handler's `maxBodyBytes` before `authorize` runs. If a body
+ * parser read it first, what it left on `req.body` is handed on: a string or bytes as they are,
+ * an object as JSON with `content-type: application/json`, in both cases without the
+ * `content-length`, `transfer-encoding` and `content-encoding` of the bytes the parser read.
  *
  * @example
  * ```ts
@@ -144,9 +183,10 @@ export function toNodeListener(
     response: ServerResponse,
     method: string,
     body: Uint8Array<ArrayBuffer> | typeof tooLarge | undefined,
+    rawHeaders?: readonly string[],
   ): void => {
     const refused = body === tooLarge;
-    const lazy = incomingRequest(request, method, refused ? undefined : body);
+    const lazy = incomingRequest(request, method, refused ? undefined : body, rawHeaders);
     const replied = reply(lazy, refused ? 'too_large' : 'within_limit');
     if (replied instanceof Promise) {
       replied.then(
@@ -162,6 +202,12 @@ export function toNodeListener(
     try {
       if (!readsBody(method)) {
         answer(request, response, method, undefined);
+        return;
+      }
+      // A body parser read the stream already: hand on what it left.
+      if (request.readableEnded) {
+        const parsed = parsedBody(request, maxBodyBytes);
+        answer(request, response, method, parsed.bytes, parsed.rawHeaders);
         return;
       }
       readBody(request, maxBodyBytes)

@@ -2,6 +2,7 @@ import { jwtVerify } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTokenHandler, type TokenHandlerOptions } from './createTokenHandler.js';
 import { decodeAccessToken } from './decodeAccessToken.js';
+import { AccessTokenError } from './errors.js';
 import { ChatGrant, VoiceGrant } from './grants.js';
 
 const credentials = {
@@ -230,6 +231,60 @@ describe('createTokenHandler: CORS', () => {
   });
 });
 
+describe('createTokenHandler: every error answer keeps the CORS headers', () => {
+  const origin = 'https://app.example.com';
+
+  it('an unexpected failure (a request body that errors while read) is a 500 a browser can read', async () => {
+    const log = logger();
+    const handler = make({ cors: { origins: [origin] }, logger: log });
+    const failing = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new Error('aborted by the client'));
+      },
+    });
+    const response = await handler(
+      new Request(URL_, {
+        method: 'POST',
+        headers: { origin },
+        body: failing,
+        duplex: 'half',
+      } as RequestInit),
+    );
+    expect(response.status).toBe(500);
+    expect(response.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(response.headers.get('vary')).toBe('Origin');
+    expect(log.lines).toEqual([
+      'token handler: unexpected failure, answering 500: Error: aborted by the client',
+    ]);
+  });
+
+  it('a grant whose payload cannot be written is an invalid_grant 500, with CORS headers', async () => {
+    const log = logger();
+    const bigint = { key: 'custom', toPayload: () => ({ n: 1n }) };
+    const throwing = {
+      key: 'custom',
+      toPayload: () => {
+        throw new TypeError('no payload today');
+      },
+    };
+    for (const grant of [bigint, throwing]) {
+      const handler = make({
+        cors: { origins: [origin] },
+        logger: log,
+        authorize: () => ({ identity: 'alice', grants: [grant] }),
+      });
+      const response = await handler(new Request(URL_, { headers: { origin } }));
+      expect(response.status).toBe(500);
+      expect(response.headers.get('access-control-allow-origin')).toBe(origin);
+    }
+    expect(log.lines).toHaveLength(2);
+    expect(log.lines[0]).toContain('(invalid_grant)');
+    expect(log.lines[0]).toContain('TypeError: Do not know how to serialize a BigInt');
+    expect(log.lines[1]).toContain('(invalid_grant)');
+    expect(log.lines[1]).toContain('TypeError: no payload today');
+  });
+});
+
 describe('createTokenHandler: failures are 500 with a generic body and one precise log line', () => {
   const expectGeneric = async (response: Response): Promise<void> => {
     expect(response.status).toBe(500);
@@ -330,11 +385,30 @@ describe('createTokenHandler: options that are code fail fast', () => {
     [{ cors: { origins: ['https://app.example.com/'] } }, /without path or trailing slash/],
     [{ cors: { origins: ['*'] } }, /cors.origins/],
     [{ cors: { origins: [], maxAge: 1.5 } }, /maxAge/],
+    [{ cors: { origins: [], allowHeaders: 'authorization' } }, /cors.allowHeaders/],
+    [{ cors: { origins: [], allowHeaders: ['x-ok', 'not a header'] } }, /cors.allowHeaders/],
+    [{ cors: { origins: [], allowHeaders: [42] } }, /cors.allowHeaders/],
     [{ ttl: 10 }, /ttl must be/],
     [{ region: '' }, /region/],
     [{ algorithm: 'RS256' }, /algorithm/],
     [{ now: 5 }, /now must be a function/],
   ])('%o', (options, message) => {
     expect(() => make(options as Partial<TokenHandlerOptions>)).toThrow(message);
+    expect(() => make(options as Partial<TokenHandlerOptions>)).toThrow(AccessTokenError);
+  });
+
+  it('sends the allowHeaders given in the preflight', async () => {
+    const origin = 'https://app.example.com';
+    const handler = make({
+      cors: { origins: [origin], allowHeaders: ['X-Session', 'authorization'] },
+    });
+    const preflight = await handler(
+      new Request(URL_, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      }),
+    );
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('X-Session, authorization');
   });
 });

@@ -314,6 +314,40 @@ describe('validation', () => {
     rejects(change, code, name);
   });
 
+  it('wraps a grant whose toPayload() throws, or whose payload is not JSON, in InvalidGrantError', () => {
+    const failure = new RangeError('no payload today');
+    const cases: [Grant, unknown][] = [
+      [
+        {
+          key: 'custom',
+          toPayload: () => {
+            throw failure;
+          },
+        },
+        failure,
+      ],
+      [{ key: 'custom', toPayload: () => ({ n: 1n }) }, expect.any(TypeError)],
+    ];
+    for (const [grant, cause] of cases) {
+      let thrown: unknown;
+      try {
+        mintAccessToken({ ...valid, grants: [grant] });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(AccessTokenError);
+      expect(thrown).toMatchObject({ code: 'invalid_grant', name: 'InvalidGrantError', cause });
+    }
+    const typed = new AccessTokenError('invalid_option', 'a typed error of a grant');
+    const grant = {
+      key: 'custom',
+      toPayload: () => {
+        throw typed;
+      },
+    };
+    expect(() => mintAccessToken({ ...valid, grants: [grant] })).toThrow(typed);
+  });
+
   it('accepts the bounds 180 and 86,400, and 1 with allowShortTtl', () => {
     for (const [ttl, allowShortTtl] of [
       [180, false],

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { createHmac } from 'node:crypto';
-import { InvalidGrantError, InvalidOptionError } from './errors.js';
+import { AccessTokenError, InvalidGrantError, InvalidOptionError } from './errors.js';
 import type { Grant } from './grants.js';
 import { secretKeyFor } from './keyCache.js';
 import type { Logger } from './logger.js';
@@ -107,13 +107,25 @@ function grantsClaim(identity: string, grants: readonly Grant[] | undefined): st
         `grants[${index}] has the key "${key.slice(0, 32)}", which cannot name a grant.`,
       );
     }
-    const payload: unknown = (grant as Grant).toPayload();
+    let payload: unknown;
+    try {
+      payload = (grant as Grant).toPayload();
+    } catch (cause) {
+      if (cause instanceof AccessTokenError) throw cause;
+      // The cause's message is a foreign one: it stays in `cause`, out of this message.
+      throw new InvalidGrantError(`grants[${index}] ("${key}").toPayload() threw.`, { cause });
+    }
     if (payload === null || typeof payload !== 'object') {
       throw new InvalidGrantError(`grants[${index}] ("${key}").toPayload() must return an object.`);
     }
     claim[key] = payload;
   }
-  return JSON.stringify(claim);
+  try {
+    return JSON.stringify(claim);
+  } catch (cause) {
+    // A BigInt, a cycle, a throwing toJSON() in a payload.
+    throw new InvalidGrantError('The grants cannot be written as JSON.', { cause });
+  }
 }
 
 /**

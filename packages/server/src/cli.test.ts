@@ -96,6 +96,15 @@ describe('access-manager (spawned)', () => {
     expect(result.stderr).not.toContain('the-wrong-secret');
   });
 
+  it('exits 1 with a coded line for a token whose alg is an inherited name such as "constructor"', () => {
+    const [, payload, signature] = run(['mint', '--identity', 'alice']).stdout.trim().split('.');
+    const header = Buffer.from('{"alg":"constructor"}').toString('base64url');
+    const result = run(['decode', `${header}.${payload}.${signature}`, '--verify']);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr.trim()).toMatch(/^access-manager: .*\(invalid_signature\)$/);
+  });
+
   it('exits non-zero with one line for missing credentials, a bad ttl, a usage error', () => {
     const missing = run(['mint', '--identity', 'alice'], { env: {} });
     expect(missing.code).toBe(1);

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { decodeAccessToken, verifyAccessTokenSignature } from './decodeAccessToken.js';
+import { AccessTokenError } from './errors.js';
 import { mintAccessToken } from './mintAccessToken.js';
 
 const SECRET = 'decode-test-secret';
@@ -71,5 +72,24 @@ describe('verifyAccessTokenSignature', () => {
     expect(() => verifyAccessTokenSignature(truncated, SECRET)).toThrow(
       expect.objectContaining({ code: 'invalid_signature' }),
     );
+  });
+
+  it.each([
+    'constructor',
+    '__proto__',
+    'toString',
+    'hasOwnProperty',
+    'valueOf',
+  ])('rejects alg "%s", a name inherited by every object, with the typed error', (alg) => {
+    const [, payload, signature] = token.split('.');
+    const forged = `${part({ alg })}.${payload}.${signature}`;
+    let error: unknown;
+    try {
+      verifyAccessTokenSignature(forged, SECRET);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(AccessTokenError);
+    expect(error).toMatchObject({ code: 'invalid_signature', name: 'InvalidSignatureError' });
   });
 });

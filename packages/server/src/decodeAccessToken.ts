@@ -34,11 +34,13 @@ export interface DecodedAccessToken {
 }
 
 const base64urlPart = /^[A-Za-z0-9_-]*$/;
-const hashes: Record<string, string | undefined> = {
-  HS256: 'sha256',
-  HS384: 'sha384',
-  HS512: 'sha512',
-};
+// A Map, not an object: `alg` comes from the token, and an object would answer "constructor"
+// or "__proto__" from its prototype.
+const hashes = new Map<unknown, string>([
+  ['HS256', 'sha256'],
+  ['HS384', 'sha384'],
+  ['HS512', 'sha512'],
+]);
 
 function jsonPart(part: string, name: string): Record<string, unknown> {
   let value: unknown;
@@ -100,7 +102,7 @@ export function verifyAccessTokenSignature(token: string, secret: string): Decod
   assertApiKeySecret(secret, 'secret');
   const decoded = decodeAccessToken(token);
   const { alg } = decoded.header;
-  const hash = typeof alg === 'string' ? hashes[alg] : undefined;
+  const hash = hashes.get(alg);
   if (hash === undefined) {
     throw new InvalidSignatureError(
       'The token is not signed with HS256, HS384 or HS512, the algorithms of Twilio access tokens.',

@@ -117,3 +117,99 @@ describe('AccessToken, the drop-in builder', () => {
     ).toThrow(expect.objectContaining({ code: 'reserved_identity_characters' }));
   });
 });
+
+describe('AccessToken: what code written for the official helper does, it does here too', () => {
+  type Maker = { new (options?: unknown): { key: string; toPayload(): object } };
+  const grantNames = [
+    'ChatGrant',
+    'SyncGrant',
+    'VoiceGrant',
+    'VideoGrant',
+    'TaskRouterGrant',
+    'PlaybackGrant',
+  ] as const;
+
+  // Each case builds a token with either helper, from the same (official) namespace shape.
+  const cases: [string, Record<string, unknown>, (ns: typeof Official) => object[]][] = [
+    ['region ""', { region: '' }, () => []],
+    ['region null', { region: null }, () => []],
+    ['nbf null', { nbf: null }, () => []],
+    [
+      'nbf null and region null, with a grant',
+      { nbf: null, region: null },
+      (ns) => [new ns.ChatGrant({ serviceSid: 'IS1' })],
+    ],
+    [
+      'every grant made with null options',
+      {},
+      (ns) => grantNames.map((name) => new (ns[name] as unknown as Maker)(null)),
+    ],
+    [
+      'every grant made with undefined options',
+      {},
+      (ns) => grantNames.map((name) => new (ns[name] as unknown as Maker)(undefined)),
+    ],
+    [
+      'a custom grant extending AccessToken.Grant',
+      {},
+      (ns) => {
+        class DeviceGrant extends ns.Grant<object, { device: string }, 'device'> {
+          constructor() {
+            super('device');
+          }
+          toPayload() {
+            return { device: 'kiosk-1' };
+          }
+        }
+        return [new DeviceGrant(), new ns.VideoGrant({ room: 'r' })];
+      },
+    ],
+  ];
+
+  for (const [name, options, grants] of cases) {
+    for (const algorithm of ['HS256', 'HS384', 'HS512'] as const) {
+      it(`${name}, ${algorithm}: the same token, byte for byte`, () => {
+        const theirs = new Official(ACCOUNT_SID, API_KEY_SID, SECRET, {
+          identity: 'alice',
+          ...options,
+        } as never);
+        for (const grant of grants(Official)) theirs.addGrant(grant as never);
+        const mine = new AccessToken(ACCOUNT_SID, API_KEY_SID, SECRET, {
+          identity: 'alice',
+          ...options,
+        } as never);
+        for (const grant of grants(AccessToken as unknown as typeof Official)) {
+          mine.addGrant(grant as never);
+        }
+        expect(mine.toJwt(algorithm)).toBe(theirs.toJwt(algorithm));
+      });
+    }
+  }
+
+  it('treats region and nbf set to null or "" after construction as absent, too', () => {
+    const token = new AccessToken(ACCOUNT_SID, API_KEY_SID, SECRET, {
+      identity: 'alice',
+      region: 'ie1',
+      nbf: 1_780_000_000,
+    });
+    Object.assign(token, { region: '', nbf: null });
+    const theirs = new Official(ACCOUNT_SID, API_KEY_SID, SECRET, { identity: 'alice' });
+    expect(token.toJwt()).toBe(theirs.toJwt());
+  });
+
+  it('makes its grants instances of AccessToken.Grant, as the official helper does', () => {
+    for (const name of grantNames) {
+      expect(new AccessToken[name](), name).toBeInstanceOf(AccessToken.Grant);
+      expect(new Official[name](), name).toBeInstanceOf(Official.Grant);
+    }
+  });
+
+  it('still rejects a region or an nbf of the wrong kind', () => {
+    expect(
+      () => new AccessToken(ACCOUNT_SID, API_KEY_SID, SECRET, { identity: 'a', region: 'ie1"' }),
+    ).toThrow(expect.objectContaining({ code: 'invalid_region' }));
+    expect(
+      () => new AccessToken(ACCOUNT_SID, API_KEY_SID, SECRET, { identity: 'a', nbf: -1 }),
+    ).toThrow(expect.objectContaining({ code: 'invalid_nbf' }));
+  });
+});

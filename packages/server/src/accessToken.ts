@@ -1,4 +1,5 @@
 import {
+  AccessTokenGrant,
   ChatGrant,
   type Grant,
   PlaybackGrant,
@@ -27,10 +28,10 @@ export interface AccessTokenOptions {
   identity: string;
   /** Lifetime in seconds, an integer from 180 to 86,400; default 3,600. */
   ttl?: number | undefined;
-  /** Not-before time in seconds since the epoch. */
-  nbf?: number | undefined;
-  /** Twilio region (header `twr`), such as `ie1`. */
-  region?: string | undefined;
+  /** Not-before time in seconds since the epoch; `null` is no `nbf`, as with the official helper. */
+  nbf?: number | null | undefined;
+  /** Twilio region (header `twr`), such as `ie1`; `null` or `''` is none, as with the official helper. */
+  region?: string | null | undefined;
   /** Allow a `ttl` below 180 seconds: local development and tests only. */
   allowShortTtl?: boolean | undefined;
   /** Reject identities with characters Twilio asks to avoid, instead of warning. */
@@ -40,6 +41,13 @@ export interface AccessTokenOptions {
   /** The clock, in milliseconds since the epoch; default `Date.now`. */
   now?: (() => number) | undefined;
 }
+
+// The official helper writes `nbf` only when it is a number, and `twr` only for a non-empty
+// string. Code written for it passes null and '' to mean "none": so do these. Any other value
+// that is not valid is still an error, where the official helper would silently drop it.
+const notBeforeOrNone = <T>(nbf: T | null): T | undefined => (nbf === null ? undefined : nbf);
+const regionOrNone = <T>(region: T | null): T | undefined =>
+  region === null || region === '' ? undefined : region;
 
 /**
  * A drop-in for the official helper's `twilio.jwt.AccessToken` builder: same constructor, same
@@ -61,6 +69,8 @@ export interface AccessTokenOptions {
 export class AccessToken {
   static readonly DEFAULT_ALGORITHM = 'HS256' as const;
   static readonly ALGORITHMS: readonly Algorithm[] = ['HS256', 'HS384', 'HS512'];
+  /** The base class custom grants extend, as `twilio.jwt.AccessToken.Grant`. */
+  static readonly Grant = AccessTokenGrant;
   static readonly ChatGrant = ChatGrant;
   static readonly SyncGrant = SyncGrant;
   static readonly VoiceGrant = VoiceGrant;
@@ -88,15 +98,17 @@ export class AccessToken {
     assertIdentity(settings.identity, settings.strictIdentity === true, settings.logger);
     const ttl = settings.ttl ?? DEFAULT_TTL;
     assertTtl(ttl, settings.allowShortTtl === true);
-    if (settings.nbf !== undefined) assertNotBefore(settings.nbf);
-    if (settings.region !== undefined) assertRegion(settings.region);
+    const nbf = notBeforeOrNone(settings.nbf);
+    const region = regionOrNone(settings.region);
+    if (nbf !== undefined) assertNotBefore(nbf);
+    if (region !== undefined) assertRegion(region);
     this.accountSid = accountSid;
     this.keySid = keySid;
     this.#secret = secret;
     this.identity = settings.identity;
     this.ttl = ttl;
-    this.nbf = settings.nbf;
-    this.region = settings.region;
+    this.nbf = nbf;
+    this.region = region;
     this.#options = settings as AccessTokenOptions;
     this.#warnedIdentity = settings.identity;
   }
@@ -119,8 +131,8 @@ export class AccessToken {
       apiKeySecret: this.#secret,
       identity: this.identity,
       ttl: this.ttl,
-      nbf: this.nbf,
-      region: this.region,
+      nbf: notBeforeOrNone(this.nbf),
+      region: regionOrNone(this.region),
       algorithm,
       grants: this.grants,
       allowShortTtl: this.#options.allowShortTtl,

@@ -14,6 +14,42 @@ export interface Grant<TKey extends string = string, TPayload extends object = o
   toPayload(): TPayload;
 }
 
+/**
+ * The base class of grants, as the official helper's `AccessToken.Grant`: a custom grant extends
+ * it, passes its key to `super()` and implements `toPayload()`. Its type parameters are the
+ * official ones, in the same order. Extending it is optional: any object with a `key` and a
+ * `toPayload()` is a {@link Grant}.
+ *
+ * @example
+ * ```ts
+ * class DeviceGrant extends AccessToken.Grant<object, { device: string }, 'device'> {
+ *   constructor(readonly device: string) {
+ *     super('device');
+ *   }
+ *   toPayload() {
+ *     return { device: this.device };
+ *   }
+ * }
+ * token.addGrant(new DeviceGrant('kiosk-1'));
+ * ```
+ */
+export abstract class AccessTokenGrant<
+  // Unused here, kept so that `extends AccessToken.Grant<Options, Payload, Key>` reads as with the
+  // official helper.
+  _TOptions = unknown,
+  TPayload extends object = object,
+  TKey extends string = string,
+> implements Grant<TKey, TPayload>
+{
+  key: TKey;
+
+  protected constructor(key: TKey) {
+    this.key = key;
+  }
+
+  abstract toPayload(): TPayload;
+}
+
 /** Options of {@link ChatGrant}, as the official helper names them. */
 export interface ChatGrantOptions {
   serviceSid?: string | undefined;
@@ -38,18 +74,20 @@ export interface ChatGrantPayload {
  * new ChatGrant({ serviceSid: 'IS00000000000000000000000000000000' });
  * ```
  */
-export class ChatGrant implements Grant<'chat', ChatGrantPayload> {
-  readonly key = 'chat';
+export class ChatGrant extends AccessTokenGrant<ChatGrantOptions, ChatGrantPayload, 'chat'> {
   serviceSid: string | undefined;
   endpointId: string | undefined;
   deploymentRoleSid: string | undefined;
   pushCredentialSid: string | undefined;
 
-  constructor(options: ChatGrantOptions = {}) {
-    this.serviceSid = options.serviceSid;
-    this.endpointId = options.endpointId;
-    this.deploymentRoleSid = options.deploymentRoleSid;
-    this.pushCredentialSid = options.pushCredentialSid;
+  // null as well as undefined, as the official helper (`options || {}`).
+  constructor(options?: ChatGrantOptions | null) {
+    super('chat');
+    const settings = options ?? {};
+    this.serviceSid = settings.serviceSid;
+    this.endpointId = settings.endpointId;
+    this.deploymentRoleSid = settings.deploymentRoleSid;
+    this.pushCredentialSid = settings.pushCredentialSid;
   }
 
   // Empty strings are left out, as the official helper does: it tests each field for truthiness.
@@ -83,14 +121,15 @@ export interface SyncGrantPayload {
  * new SyncGrant({ serviceSid: 'IS00000000000000000000000000000000' });
  * ```
  */
-export class SyncGrant implements Grant<'data_sync', SyncGrantPayload> {
-  readonly key = 'data_sync';
+export class SyncGrant extends AccessTokenGrant<SyncGrantOptions, SyncGrantPayload, 'data_sync'> {
   serviceSid: string | undefined;
   endpointId: string | undefined;
 
-  constructor(options: SyncGrantOptions = {}) {
-    this.serviceSid = options.serviceSid;
-    this.endpointId = options.endpointId;
+  constructor(options?: SyncGrantOptions | null) {
+    super('data_sync');
+    const settings = options ?? {};
+    this.serviceSid = settings.serviceSid;
+    this.endpointId = settings.endpointId;
   }
 
   toPayload(): SyncGrantPayload {
@@ -129,20 +168,21 @@ export interface VoiceGrantPayload {
  * new VoiceGrant({ incomingAllow: true, outgoingApplicationSid: 'AP00000000000000000000000000000000' });
  * ```
  */
-export class VoiceGrant implements Grant<'voice', VoiceGrantPayload> {
-  readonly key = 'voice';
+export class VoiceGrant extends AccessTokenGrant<VoiceGrantOptions, VoiceGrantPayload, 'voice'> {
   incomingAllow: boolean | undefined;
   outgoingApplicationSid: string | undefined;
   outgoingApplicationParams: object | undefined;
   pushCredentialSid: string | undefined;
   endpointId: string | undefined;
 
-  constructor(options: VoiceGrantOptions = {}) {
-    this.incomingAllow = options.incomingAllow;
-    this.outgoingApplicationSid = options.outgoingApplicationSid;
-    this.outgoingApplicationParams = options.outgoingApplicationParams;
-    this.pushCredentialSid = options.pushCredentialSid;
-    this.endpointId = options.endpointId;
+  constructor(options?: VoiceGrantOptions | null) {
+    super('voice');
+    const settings = options ?? {};
+    this.incomingAllow = settings.incomingAllow;
+    this.outgoingApplicationSid = settings.outgoingApplicationSid;
+    this.outgoingApplicationParams = settings.outgoingApplicationParams;
+    this.pushCredentialSid = settings.pushCredentialSid;
+    this.endpointId = settings.endpointId;
   }
 
   toPayload(): VoiceGrantPayload {
@@ -178,12 +218,13 @@ export interface VideoGrantPayload {
  * new VideoGrant({ room: 'daily-standup' });
  * ```
  */
-export class VideoGrant implements Grant<'video', VideoGrantPayload> {
-  readonly key = 'video';
+export class VideoGrant extends AccessTokenGrant<VideoGrantOptions, VideoGrantPayload, 'video'> {
   room: string | undefined;
 
-  constructor(options: VideoGrantOptions = {}) {
-    this.room = options.room;
+  constructor(options?: VideoGrantOptions | null) {
+    super('video');
+    const settings = options ?? {};
+    this.room = settings.room;
   }
 
   toPayload(): VideoGrantPayload {
@@ -215,16 +256,21 @@ export interface TaskRouterGrantPayload {
  * new TaskRouterGrant({ workspaceSid: 'WS...', workerSid: 'WK...', role: 'worker' });
  * ```
  */
-export class TaskRouterGrant implements Grant<'task_router', TaskRouterGrantPayload> {
-  readonly key = 'task_router';
+export class TaskRouterGrant extends AccessTokenGrant<
+  TaskRouterGrantOptions,
+  TaskRouterGrantPayload,
+  'task_router'
+> {
   workspaceSid: string | undefined;
   workerSid: string | undefined;
   role: string | undefined;
 
-  constructor(options: TaskRouterGrantOptions = {}) {
-    this.workspaceSid = options.workspaceSid;
-    this.workerSid = options.workerSid;
-    this.role = options.role;
+  constructor(options?: TaskRouterGrantOptions | null) {
+    super('task_router');
+    const settings = options ?? {};
+    this.workspaceSid = settings.workspaceSid;
+    this.workerSid = settings.workerSid;
+    this.role = settings.role;
   }
 
   toPayload(): TaskRouterGrantPayload {
@@ -251,12 +297,13 @@ export interface PlaybackGrantOptions {
  * new PlaybackGrant({ grant });
  * ```
  */
-export class PlaybackGrant implements Grant<'player', object> {
-  readonly key = 'player';
+export class PlaybackGrant extends AccessTokenGrant<PlaybackGrantOptions, object, 'player'> {
   grant: object | undefined;
 
-  constructor(options: PlaybackGrantOptions = {}) {
-    this.grant = options.grant;
+  constructor(options?: PlaybackGrantOptions | null) {
+    super('player');
+    const settings = options ?? {};
+    this.grant = settings.grant;
   }
 
   toPayload(): object {

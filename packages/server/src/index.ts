@@ -48,6 +48,7 @@ export type {
   VoiceGrantPayload,
 } from './grants.js';
 export {
+  AccessTokenGrant,
   ChatGrant,
   PlaybackGrant,
   SyncGrant,

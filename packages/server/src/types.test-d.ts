@@ -1,7 +1,13 @@
 import type twilio from 'twilio';
 import { describe, expectTypeOf, it } from 'vitest';
-import type { AccessToken, AuthorizeResult, Grant, TokenHandler } from './index.js';
-import { ChatGrant, createTokenHandler, mintAccessToken, toNodeListener } from './index.js';
+import type { AuthorizeResult, Grant, TokenHandler } from './index.js';
+import {
+  AccessToken,
+  ChatGrant,
+  createTokenHandler,
+  mintAccessToken,
+  toNodeListener,
+} from './index.js';
 
 type Official = typeof twilio.jwt.AccessToken;
 
@@ -20,6 +26,23 @@ describe('types', () => {
     expectTypeOf<ConstructorParameters<Official>[3]>().toExtend<
       ConstructorParameters<typeof AccessToken>[3]
     >();
+  });
+
+  it('lets custom grants extend AccessToken.Grant, with the official type parameters', () => {
+    class DeviceGrant extends AccessToken.Grant<{ id: string }, { device: string }, 'device'> {
+      constructor() {
+        super('device');
+      }
+      toPayload() {
+        return { device: 'kiosk-1' };
+      }
+    }
+    expectTypeOf<DeviceGrant['key']>().toEqualTypeOf<'device'>();
+    expectTypeOf<DeviceGrant>().toExtend<Grant<'device', { device: string }>>();
+    expectTypeOf<ConstructorParameters<Official['ChatGrant']>[0]>().toExtend<
+      ConstructorParameters<typeof ChatGrant>[0]
+    >();
+    expectTypeOf<null>().toExtend<ConstructorParameters<typeof ChatGrant>[0]>();
   });
 
   it('mints a string; the handler is fetch-style and fits toNodeListener', () => {

@@ -180,6 +180,58 @@ describe('createTokenHandler: refusals', () => {
   });
 });
 
+describe('createTokenHandler: the request authorize receives', () => {
+  // What a framework hands a route handler: a Request subclass with its own members.
+  class FrameworkRequest extends Request {
+    get cookies() {
+      return { get: (name: string) => (name === 'session' ? { value: 'u1' } : undefined) };
+    }
+  }
+  const stream = (text: string) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(text));
+        controller.close();
+      },
+    });
+
+  it("is the caller's own Request, also for a POST without content-length, body intact", async () => {
+    const seen: unknown[] = [];
+    const handler = make({
+      maxBodyBytes: 64,
+      authorize: async (request) => {
+        const session = (request as FrameworkRequest).cookies.get('session')?.value;
+        seen.push(request, await request.text());
+        return session ? { identity: session } : null;
+      },
+    });
+    const chunked = new FrameworkRequest(URL_, {
+      method: 'POST',
+      body: stream('{"a":1}'),
+      duplex: 'half',
+    } as RequestInit);
+    const response = await handler(chunked);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ identity: 'u1' });
+    expect(seen).toEqual([chunked, '{"a":1}']);
+    expect(seen[0]).toBe(chunked);
+  });
+
+  it('still answers 413 past the limit without calling authorize', async () => {
+    const authorize = vi.fn(() => ({ identity: 'alice' }));
+    const handler = make({ maxBodyBytes: 4, authorize });
+    const response = await handler(
+      new FrameworkRequest(URL_, {
+        method: 'POST',
+        body: stream('too long a body'),
+        duplex: 'half',
+      } as RequestInit),
+    );
+    expect(response.status).toBe(413);
+    expect(authorize).not.toHaveBeenCalled();
+  });
+});
+
 describe('createTokenHandler: CORS', () => {
   const origin = 'https://app.example.com';
   const cors = { origins: [origin] };

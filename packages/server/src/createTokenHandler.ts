@@ -231,29 +231,26 @@ function checkOptions(options: TokenHandlerOptions): void {
   }
 }
 
-async function readWithin(request: Request, limit: number): Promise<Request | undefined> {
-  const body = request.body;
-  if (body === null) return request;
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
+/**
+ * Whether a body with no declared length is within `limit` bytes. It reads a clone, so that
+ * `authorize` gets the caller's own request, body intact: a framework's subclass (Next's
+ * `NextRequest` and its `cookies`) would not survive being rebuilt with `new Request()`. The
+ * clone's twin buffers what is read, at most `limit` bytes and one chunk.
+ */
+async function isWithin(request: Request, limit: number): Promise<boolean> {
+  const copy = request.clone();
+  const reader = copy.body!.getReader();
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) break;
+    if (done) return true;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel().catch(noop);
-      return undefined;
+      // Cancelling both branches of the tee cancels the source: nothing more is read.
+      await Promise.all([reader.cancel(), request.body?.cancel()]).catch(noop);
+      return false;
     }
-    chunks.push(value);
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new Request(request, { body: bytes });
 }
 
 /**
@@ -435,10 +432,10 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
         return json(413, '{"error":"payload_too_large"}', headers);
       }
       if (bodyCheck === 'unchecked' && declared === null && request.body !== null) {
-        return readWithin(request, maxBodyBytes).then((within) =>
-          within === undefined
-            ? json(413, '{"error":"payload_too_large"}', headers)
-            : authorized(within, credentials, headers),
+        return isWithin(request, maxBodyBytes).then((within) =>
+          within
+            ? authorized(request, credentials, headers)
+            : json(413, '{"error":"payload_too_large"}', headers),
         );
       }
     }

@@ -341,6 +341,62 @@ describe('attachClient', () => {
     expect(fetches).toBe(0);
   });
 
+  it('with retrySameToken false, retries a failed push with a new token, never the same one', async () => {
+    let fetches = 0;
+    const fetchToken: FetchToken = async () => {
+      fetches++;
+      return makeToken({ iat: nowS() + 200 + fetches, grants: { chat: {}, voice: {} } });
+    };
+    const { manager, initial } = setup({ fetchToken });
+    const client = new FakeClient(initial);
+    client.autoAnswer = false;
+    const link = attachClient(
+      manager,
+      client,
+      { ...spec, retrySameToken: false },
+      { token: initial, random: () => 0.5 },
+    );
+    cleanup.unshift(() => link.detach());
+    const next = makeToken({ iat: nowS() + 100, grants: { chat: {}, voice: {} } });
+    await manager.updateToken(next);
+    await flush();
+    client.answers.shift()?.reject(new Error('cut off'));
+    await vi.advanceTimersByTimeAsync(500); // backoff 0.5 x 1 s, then a forced fetch
+    expect(fetches).toBe(1);
+    await flush();
+    expect(client.pushes).toEqual([next, manager.token]);
+    expect(client.pushes[1]).not.toBe(next);
+  });
+
+  it('counts a push the client resolved without taking it (confirm false) as failed, and gives up a push when the client loses its connection', async () => {
+    const { manager, initial } = setup();
+    const client = new FakeClient(initial);
+    let connected = false; // resolves updateToken, but has no connection to send it on
+    const link = attachClient(
+      manager,
+      client,
+      { ...spec, confirm: () => connected },
+      { token: initial, random: () => 0.5 },
+    );
+    cleanup.unshift(() => link.detach());
+    const next = makeToken({ iat: nowS() + 1, grants: { chat: {}, voice: {} } });
+    await manager.updateToken(next);
+    await flush();
+    expect(link.getState()).toMatchObject({ status: 'retrying' });
+    expect(link.getState().token?.jwt).not.toBe(next);
+    // a push in flight is given up at once when the client says it lost its connection
+    connected = true;
+    client.autoAnswer = false;
+    await vi.advanceTimersByTimeAsync(500);
+    expect(client.pushes).toHaveLength(2);
+    connected = false;
+    client.changed?.();
+    expect(link.getState()).toMatchObject({
+      status: 'retrying',
+      lastError: { message: expect.stringContaining('lost its connection') },
+    });
+  });
+
   it('holds a token while the client is busy, until it is idle or its token nearly expires', async () => {
     const { manager, attach } = setup({ ttl: 600 });
     const { client, link } = attach();

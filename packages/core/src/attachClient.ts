@@ -59,6 +59,18 @@ export interface ClientSpec<Client> {
    * call ends). Default: only when `watch` calls back, or when the held token nears expiry.
    */
   busyPollMs?: number;
+  /**
+   * After `updateToken` resolves, whether the client really took the token (a twilsock client
+   * that was disconnected meanwhile resolves a pending update it never sent). False counts as a
+   * failed push.
+   */
+  confirm?(client: Client): boolean;
+  /**
+   * Whether a failed push may be retried with the same token; default true. False for clients
+   * that keep a token they were given even when the push failed, and then skip it as one they
+   * hold (twilsock): a failed push then asks the manager for a new token instead.
+   */
+  retrySameToken?: boolean;
 }
 
 export interface AttachOptions {
@@ -148,6 +160,8 @@ export function attachClient<Client>(
   let previous: AccessToken | undefined;
   /** The token of the push in flight, or of the last push, if it failed. */
   let triedJwt: string | undefined;
+  /** A token whose push failed and that must not be pushed again (`retrySameToken: false`). */
+  let spentJwt: string | undefined;
   /** When the link last delivered a token to the client. */
   let receivedAt = Number.NEGATIVE_INFINITY;
   let forcedAt = Number.NEGATIVE_INFINITY;
@@ -159,6 +173,8 @@ export function attachClient<Client>(
   let retryAt = Number.NEGATIVE_INFINITY;
   let timer: unknown;
   let pushTimer: unknown;
+  /** Fails the push in flight at once (the client lost its connection meanwhile). */
+  let abandon: ((error: Error) => void) | undefined;
   let detached = false;
 
   const set = (next: Partial<ClientLinkState>) => {
@@ -184,6 +200,7 @@ export function attachClient<Client>(
       set({ status: 'failed' }); // a newer token will come through token$
       return;
     }
+    if (token.jwt === spentJwt) return; // a new token is on its way (see `settle`)
     if (spec.isReady?.(client) === false) {
       set({ status: 'updating' }); // `watch` calls deliver again
       return;
@@ -203,12 +220,18 @@ export function attachClient<Client>(
     const started = clock.now();
     let settled = false;
     const pushTimeoutMs = options.pushTimeoutMs ?? 15_000;
-    const settle = (delivered: boolean, error?: unknown) => {
+    const settle = (resolved: boolean, reason?: unknown): void => {
       if (settled) return;
       settled = true;
       clock.clearTimeout(pushTimer);
       pushing = false;
+      abandon = undefined;
       if (detached) return;
+      const unconfirmed = resolved && spec.confirm?.(client) === false;
+      const delivered = resolved && !unconfirmed;
+      const error = unconfirmed
+        ? new Error(`${spec.name} resolved updateToken without taking the token.`)
+        : reason;
       if (delivered || spec.isDelivered?.(error)) {
         attempt = 0;
         triedJwt = undefined;
@@ -239,9 +262,21 @@ export function attachClient<Client>(
           options.random,
         );
         retryAt = clock.now() + delayMs;
-        wait(delayMs);
+        if (spec.retrySameToken === false) {
+          // The client may now hold this token without having used it, and would skip it: the
+          // retry is a new token, asked for after the backoff (unless one came meanwhile).
+          spentJwt = token.jwt;
+          clock.clearTimeout(timer);
+          timer = clock.setTimeout(() => {
+            if (manager.getState().token?.jwt !== token.jwt) return deliver();
+            manager.refresh({ reason: 'sdk', force: true }).catch(noop);
+          }, delayMs);
+        } else {
+          wait(delayMs);
+        }
       }
     };
+    abandon = (error) => settle(false, error);
     // (Infinity, or anything past what setTimeout can hold, means no timeout.)
     pushTimer =
       pushTimeoutMs < 2_147_483_647
@@ -318,6 +353,9 @@ export function attachClient<Client>(
    * goes `denied`) must not turn the retries into a loop.
    */
   const recheck = () => {
+    if (pushing && spec.confirm?.(client) === false) {
+      abandon?.(new Error(`${spec.name} lost its connection during updateToken.`));
+    }
     if (clock.now() >= retryAt) deliver();
   };
 
@@ -326,7 +364,8 @@ export function attachClient<Client>(
     // adopted a newer token while this one was being delivered.
     next: (token) => {
       wanted = manager.getState().token ?? token;
-      attempt = 0;
+      // A new token is tried at once; the backoff count goes on until a push succeeds, so that
+      // a client that fails every push (each one asking for a new token) cannot spin.
       retryAt = Number.NEGATIVE_INFINITY;
       deliver();
     },

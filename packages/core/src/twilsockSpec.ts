@@ -30,7 +30,9 @@ export interface TwilsockClientLike {
  * The {@link ClientSpec} of a twilsock-based client: `tokenAboutToExpire` is a warning,
  * `tokenExpired` and a `connectionError` with `errorCode` 20104 say the token was refused;
  * pushes wait while the client is `disconnecting` (after the server's 410 / 20104 close it stays
- * so for 3 s and drops a token given meanwhile, then skips it as one it already holds).
+ * so for 3 s and drops a token given meanwhile, then skips it as one it already holds); a push
+ * that resolves once the client is disconnected did not reach the server; and a failed push is
+ * retried with a new token, never the same one.
  * With `typeErrorIsDelivered` (Conversations, Chat), the `TypeError` that `updateToken` throws
  * before a successful initialization counts as delivered: the client takes the token all the same.
  *
@@ -60,6 +62,11 @@ export const twilsockSpec = (
     };
   },
   isReady: (client) => client.connectionState !== 'disconnecting',
+  // A pending update that the client resolves after it lost its connection was never sent.
+  confirm: (client) => !/^(disconnect|denied|error)/.test(client.connectionState),
+  // twilsock stores a token before it sends it and skips one it already holds: after a failed
+  // or timed-out push, only a new token reaches the server.
+  retrySameToken: false,
   ...(options.typeErrorIsDelivered
     ? { isDelivered: (error: unknown) => error instanceof TypeError }
     : {}),

@@ -364,6 +364,17 @@ describe('validation', () => {
     expect(() => mintAccessToken({ ...valid, ttl: 60 })).toThrow(/allowShortTtl/);
   });
 
+  it('does not tell about allowShortTtl when a ttl is refused for being too long', () => {
+    for (const ttl of [86_401, 90_000]) {
+      expect(() => mintAccessToken({ ...valid, ttl })).toThrow(
+        expect.objectContaining({
+          code: 'invalid_ttl',
+          message: `ttl must be an integer from 180 to 86400 seconds; got ${ttl}.`,
+        }),
+      );
+    }
+  });
+
   it('defaults to a 3,600-second lifetime and HS256', () => {
     const { header, payload } = decodeAccessToken(mintAccessToken(valid));
     expect(header.alg).toBe('HS256');

@@ -91,8 +91,13 @@ export function assertTtl(value: unknown, allowShortTtl: boolean): asserts value
   if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= MAX_TTL) {
     return;
   }
+  // Only a lifetime below the minimum can be allowed by allowShortTtl: say so for those only.
   const hint =
-    !allowShortTtl && typeof value === 'number' && Number.isInteger(value) && value > 0
+    !allowShortTtl &&
+    typeof value === 'number' &&
+    Number.isInteger(value) &&
+    value > 0 &&
+    value < min
       ? ' Shorter lifetimes need allowShortTtl: true, meant for local development and tests.'
       : '';
   throw new InvalidTtlError(

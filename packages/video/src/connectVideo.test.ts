@@ -73,6 +73,35 @@ function record<T>(room$: { subscribe: (observer: Partial<Record<string, unknown
 }
 
 describe('connectVideo', () => {
+  it('never reconnects as another identity, even when the manager switched while the first connect was under way', async () => {
+    const alice = video({ identity: 'alice' });
+    const { manager } = setup({ token: alice, identity: 'any' });
+    const rooms: FakeRoom[] = [];
+    let release = () => {};
+    const connect = vi.fn((token: string) => {
+      const room = new FakeRoom(token, undefined);
+      rooms.push(room);
+      // the first connect is held open while the manager adopts a token for bob
+      return rooms.length === 1
+        ? new Promise<FakeRoom>((resolve) => {
+            release = () => resolve(room);
+          })
+        : Promise.resolve(room);
+    });
+    const connection = connectVideo(manager, connect, undefined, { reconnectOnExpiry: true });
+    cleanups.push(() => connection.detach());
+    const log = record<FakeRoom>(connection.room$);
+    await vi.waitFor(() => expect(connect).toHaveBeenCalledTimes(1));
+    await manager.updateToken(video({ identity: 'bob', iat: nowS() + 1 }));
+    release();
+    await connection;
+    rooms[0]?.close({ code: 20104 });
+    await vi.waitFor(() =>
+      expect(log.at(-1)).toMatchObject({ error: { code: 'identity_mismatch' } }),
+    );
+    expect(connect.mock.calls.map(([token]) => token)).toEqual([alice]);
+  });
+
   it('connects with the token held when it is valid long enough, passing the options', async () => {
     const { manager, connect, fetched } = setup();
     const room = await connectVideo(manager, connect, { name: 'standup' });

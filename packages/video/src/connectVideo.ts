@@ -1,4 +1,9 @@
-import { type AccessManager, ClosedError, IdentityMismatchError } from '@access-manager/core';
+import {
+  type AccessManager,
+  AccessToken,
+  ClosedError,
+  IdentityMismatchError,
+} from '@access-manager/core';
 import { Observable, type Subscriber } from 'rxjs';
 
 /**
@@ -157,8 +162,11 @@ export function connectVideo<Room extends VideoRoomLike, ConnectOptions>(
     // Refused as expired although the manager thinks it valid (a clock off): fetch a new one.
     if (jwt === lastJwt) jwt = (await manager.refresh({ reason: 'sdk', force: true })).jwt;
     signal.throwIfAborted();
-    if (identity !== null && manager.identity !== identity) {
-      throw new IdentityMismatchError(`The manager's token is no longer for ${identity}.`);
+    // The identity of the token handed to connect, not of whatever the manager holds by the time
+    // the room is up: a room must never come back as another user.
+    const tokenIdentity = new AccessToken(jwt).identity;
+    if (identity !== null && tokenIdentity !== identity) {
+      throw new IdentityMismatchError('The token for the new room is for another identity.');
     }
     lastJwt = jwt;
     const attempt = connect(jwt, connectOptions);
@@ -169,7 +177,7 @@ export function connectVideo<Room extends VideoRoomLike, ConnectOptions>(
       next.disconnect(); // nobody holds it
       throw signal.reason;
     }
-    identity = manager.identity;
+    identity = tokenIdentity;
     room = next;
     next.on('disconnected', onDisconnected);
     for (const subscriber of subscribers) subscriber.next(next);

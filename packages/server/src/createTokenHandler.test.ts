@@ -121,16 +121,35 @@ describe('createTokenHandler: refusals', () => {
 
   it('answers 405 with Allow to other methods, and only to the methods configured', async () => {
     const handler = make();
-    for (const method of ['PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']) {
+    for (const method of ['PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
       const response = await handler(new Request(URL_, { method }));
       expect(response.status, method).toBe(405);
-      expect(response.headers.get('allow')).toBe('GET, POST');
+      expect(response.headers.get('allow')).toBe('GET, HEAD, POST');
     }
     const postOnly = make({ methods: ['POST'] });
     const response = await postOnly(new Request(URL_));
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('POST');
     expect((await postOnly(new Request(URL_, { method: 'POST' }))).status).toBe(200);
+  });
+
+  it('answers HEAD as GET, without a body, when GET is served', async () => {
+    const authorize = vi.fn((request: Request) =>
+      request.headers.get('x-user') ? { identity: 'alice' } : null,
+    );
+    const handler = make({ authorize, now: () => 1_000_000_000 });
+    const get = await handler(new Request(URL_, { headers: { 'x-user': 'a' } }));
+    const head = await handler(new Request(URL_, { method: 'HEAD', headers: { 'x-user': 'a' } }));
+    expect(head.status).toBe(200);
+    expect(Object.fromEntries(head.headers)).toEqual(Object.fromEntries(get.headers));
+    expect(head.body).toBeNull();
+    expect(authorize).toHaveBeenCalledTimes(2);
+    const refused = await handler(new Request(URL_, { method: 'HEAD' }));
+    expect(refused.status).toBe(401);
+    expect(refused.body).toBeNull();
+    const postOnly = await make({ methods: ['POST'] })(new Request(URL_, { method: 'HEAD' }));
+    expect(postOnly.status).toBe(405);
+    expect(postOnly.headers.get('allow')).toBe('POST');
   });
 
   it('hands the POST body to authorize', async () => {

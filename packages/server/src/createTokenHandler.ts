@@ -44,7 +44,7 @@ export interface CorsOptions {
   maxAge?: number | undefined;
 }
 
-/** HTTP methods the token endpoint can answer. */
+/** HTTP methods the token endpoint can answer; serving GET also serves HEAD. */
 export type TokenMethod = 'GET' | 'POST';
 
 /** Options of {@link createTokenHandler}. */
@@ -57,7 +57,7 @@ export interface TokenHandlerOptions extends Omit<MintOptions, 'logger' | 'nbf'>
    * invalid credentials answer 500 and log why: the server still starts.
    */
   credentials?: Credentials | undefined;
-  /** Methods answered; others get 405. Default `['GET', 'POST']`. */
+  /** Methods answered; others get 405. Default `['GET', 'POST']`. GET brings HEAD with it. */
   methods?: readonly TokenMethod[] | undefined;
   /** Cross-origin access for listed origins; off by default (no CORS headers, OPTIONS is 405). */
   cors?: CorsOptions | undefined;
@@ -259,6 +259,8 @@ async function isWithin(request: Request, limit: number): Promise<boolean> {
  * through {@link toNodeListener}). It answers `{ token, identity, expiresAt }` (`expiresAt` in ISO
  * 8601) with `Cache-Control: no-store`: what the core's `fetchTokenFrom(url)` reads.
  *
+ * HEAD, served with GET, is answered as GET without a body.
+ *
  * Statuses: 200; 401 when `authorize` returns null; 405 for other methods (with `Allow`); 413 for
  * a POST body over `maxBodyBytes`; 403 for a preflight from an origin not listed; 500, with a
  * generic body and one precise log line, for missing credentials, a throwing `authorize` or an
@@ -282,7 +284,13 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
   checkOptions(options);
   const { authorize, cors } = options;
   const logger = options.logger ?? silent;
-  const methods = new Set<string>(options.methods ?? ['GET', 'POST']);
+  // HEAD is answered as GET is (RFC 9110 asks a server that serves GET to serve HEAD; Express
+  // routes HEAD to app.get handlers), with the same status and headers and no body.
+  const methods = new Set<string>();
+  for (const method of options.methods ?? ['GET', 'POST']) {
+    methods.add(method);
+    if (method === 'GET') methods.add('HEAD');
+  }
   const allow = [...methods, ...(cors ? ['OPTIONS'] : [])].join(', ');
   const maxBodyBytes = options.maxBodyBytes ?? 16_384;
   const origins = new Set(cors?.origins ?? []);
@@ -462,7 +470,10 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
 
   const handler: TokenHandler = async (request) => {
     const { status, headers, body } = await safeReply(request, 'unchecked');
-    return new Response(status === 204 ? null : body, { status, headers });
+    return new Response(status === 204 || request.method === 'HEAD' ? null : body, {
+      status,
+      headers,
+    });
   };
   const handlerInternals: TokenHandlerInternals = {
     reply: safeReply,

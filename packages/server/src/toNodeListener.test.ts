@@ -164,7 +164,17 @@ describe('toNodeListener with a token handler', () => {
     const url = await serve(tokenListener({ maxBodyBytes: 1 }));
     const response = await raw(`${url}/token`, 'PUT', ['x'.repeat(100)]);
     expect(response.status).toBe(405);
-    expect(response.headers['allow']).toBe('GET, POST');
+    expect(response.headers['allow']).toBe('GET, HEAD, POST');
+  });
+
+  it('answers HEAD as GET, with the length of the GET body and no body', async () => {
+    const url = await serve(tokenListener({ now: () => 1_000_000_000 }));
+    const get = await raw(`${url}/token`, 'GET', []);
+    const head = await raw(`${url}/token`, 'HEAD', []);
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    expect(head.headers['content-length']).toBe(String(Buffer.byteLength(get.body)));
+    expect(head.headers['cache-control']).toBe('no-store');
   });
 
   it('answers CORS preflights over node:http', async () => {

@@ -418,6 +418,21 @@ describe('createTokenHandler: failures are 500 with a generic body and one preci
     expect(log.lines[0]).not.toContain('eyJ');
   });
 
+  it('redacts a secret shorter than four characters where it stands as a word', async () => {
+    const log = logger();
+    const handler = make({
+      logger: log,
+      credentials: { ...credentials, apiKeySecret: 'k3y' },
+      authorize: () => {
+        throw new Error('db password k3y rejected');
+      },
+    });
+    await expectGeneric(await handler(new Request(URL_)));
+    expect(log.lines).toEqual([
+      'token handler: authorize() threw, answering 500: Error: db password [redacted] rejected',
+    ]);
+  });
+
   it('an authorize result that cannot be minted: logs the code', async () => {
     const log = logger();
     for (const result of [{ identity: '' }, { identity: 'a', grants: [{}] }, 'alice']) {

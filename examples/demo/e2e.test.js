@@ -101,6 +101,7 @@ describe.runIf(hasBrowser)('the demo in Chromium', () => {
       return {
         status: document.getElementById('status')?.dataset.status,
         jti: document.getElementById('token-jti')?.dataset.jti,
+        expires: Number(document.getElementById('token-expires')?.dataset.expires),
         fetches: Number(text('fetches')),
         pushes: Number(text('pushes')),
         rows,
@@ -132,14 +133,16 @@ describe.runIf(hasBrowser)('the demo in Chromium', () => {
         TTL * 1000,
       );
       expect(next.fetches - before.fetches).toBe(1);
+      // Every SDK holds the new token before the old one expires.
       current = await waitFor(
-        `every SDK to hold token ${next.jti}`,
+        `every SDK to hold token ${next.jti} before ${before.jti} expires`,
         (s) =>
           PUSHED.every(
             (name) => s.rows[name]?.jti === next.jti && s.rows[name]?.status === 'synced',
           ),
-        2_000,
+        Math.max(500, before.expires - Date.now()),
       );
+      expect(Date.now()).toBeLessThan(before.expires);
       expect(current.fetches - before.fetches).toBe(1);
       for (const name of [...PUSHED, 'video']) {
         expect(current.rows[name], name).toMatchObject({ online: true, offline: 0 });

@@ -164,6 +164,11 @@ const server = createServer(async (req, res) => {
       );
     }
     if (url.pathname === '/api/control' && req.method === 'POST') {
+      // JSON only: a cross-site form or text/plain POST from another page cannot work the
+      // controls (a JSON content type needs a CORS preflight, which this server never grants).
+      if (!req.headers['content-type']?.startsWith('application/json')) {
+        return send(415, 'text/plain', 'application/json only');
+      }
       const change = await readJson(req);
       if (typeof change.down === 'boolean') control.down = change.down;
       if (Number.isFinite(change.latencyMs))

@@ -203,6 +203,7 @@ function render(): void {
     $('token-jti').dataset.jti = token.id ?? '';
     $('token-issued').textContent = token.issuedAt?.toISOString() ?? '—';
     $('token-expires').textContent = token.expiresAt.toISOString();
+    $('token-expires').dataset.expires = String(expires); // on this device's clock
     $('clock-offset').textContent =
       `${state.clockOffsetMs >= 0 ? '+' : ''}${seconds(state.clockOffsetMs)} (server minus this device)`;
     const fill = $('bar-fill');
@@ -225,11 +226,12 @@ function render(): void {
     if (!tr) continue;
     const link = row.getState();
     const online = row.online();
-    if (!online && row.wasOnline) {
-      row.offlineCount++;
-      note('error', `${row.name} went offline`);
-    }
+    const wentOffline = !online && row.wasOnline;
+    if (wentOffline) note('error', `${row.name} went offline`);
     row.wasOnline = online;
+    // Counted by the stand-in itself where it can (a render can miss a short outage).
+    if (row.expiries) row.offlineCount = row.expiries();
+    else if (wentOffline) row.offlineCount++;
     tr.dataset.status = link.status;
     tr.dataset.online = String(online);
     tr.dataset.offlineCount = String(row.offlineCount);

@@ -30,6 +30,8 @@ export interface SdkRow {
   lastPushedAt?: Date;
   wasOnline: boolean;
   offlineCount: number;
+  /** Times the client went offline for holding an expired token, counted by the stand-in. */
+  expiries?(): number;
 }
 
 const decode = (jwt: string | null | undefined) => {
@@ -65,6 +67,7 @@ export async function attachSdks(
       label,
       state$: link.state$,
       getState: link.getState,
+      expiries: () => client.expiries,
       online: () => client.online || client.connectionState === 'connecting',
       connection: () => client.connectionState,
       heldToken: () => link.getState().token ?? decode(jwt),
@@ -72,35 +75,49 @@ export async function attachSdks(
   };
 
   const device = new VoiceStandIn(jwt, now);
-  const voice = attachVoice(manager, device, { token: jwt });
+  // A call holds new tokens back until the token held has busyMinValidityMs left: 60 s by
+  // default, a quarter of a short demo token's life.
+  const busyMinValidityMs = Math.min(60_000, (ttlSeconds * 1000) / 4);
+  const voice = attachVoice(manager, device, { token: jwt, busyMinValidityMs });
   let call: CallStandIn | undefined;
 
   // Video has no updateToken: connectVideo connects with a token valid 60 s more, and connects
   // again with a fresh one when the room is disconnected with 20104 (AccessTokenExpired).
   // (A demo token may live less than connectVideo's default 60 s: then half its life.)
   const minValidityMs = Math.min(60_000, (ttlSeconds * 1000) / 2);
-  const video = connectVideo(manager, connectStandIn(now), undefined, {
-    reconnectOnExpiry: true,
-    minValidityMs,
-  });
-  let room: RoomStandIn = await video;
-  const videoState = new BehaviorSubject<RowState>({
-    status: 'synced',
-    token: decode(await manager.getToken()),
-    lastPushedAt: new Date(),
-    pushLatencyMs: Date.now() - room.connectedAt,
-  });
-  video.room$.subscribe((next) => {
-    if (next === room) return;
-    room = next;
-    note('push', `video: connected again with a fresh token after error 20104`);
-    videoState.next({
-      status: 'synced',
-      token: decode(manager.token),
-      lastPushedAt: new Date(),
-      pushLatencyMs: 0,
+  const videoState = new BehaviorSubject<RowState>({ status: 'updating' });
+  let room: RoomStandIn | undefined;
+  const connectRoom = () => {
+    const connection = connectVideo(manager, connectStandIn(now), undefined, {
+      reconnectOnExpiry: true,
+      minValidityMs,
     });
-  });
+    connection.room$.subscribe({
+      next: (next) => {
+        const again = room !== undefined;
+        room = next;
+        if (again) note('push', 'video: connected with a fresh token');
+        videoState.next({
+          status: 'synced',
+          token: decode(manager.token),
+          lastPushedAt: new Date(),
+          pushLatencyMs: Date.now() - next.connectedAt,
+        });
+      },
+      // A connect refused (its token expired by Twilio's clock, say after the skew control):
+      // the row says so, and a new connection is tried with a fresh token.
+      error: (error: unknown) => {
+        note(
+          'error',
+          `video: ${error instanceof Error ? error.message : String(error)}; connecting again`,
+        );
+        videoState.next({ ...videoState.value, status: 'failed' });
+        setTimeout(connectRoom, 1_000);
+      },
+    });
+    return connection;
+  };
+  await connectRoom().catch(() => {}); // a refused first connect is handled on room$
 
   return [
     twilsock('conversations', 'Conversations', attachConversations),
@@ -112,21 +129,22 @@ export async function attachSdks(
       state$: voice.state$,
       getState: voice.getState,
       online: () => device.online,
+      expiries: () => device.expiries,
       connection: () => `${device.state}${device.isBusy ? ', on a call' : ''}`,
       heldToken: () => decode(device.token),
       action: {
-        label: 'Start a call',
+        label: 'Receive a call',
         run: () => {
           if (call) {
             call.disconnect();
             call = undefined;
-            note('server', 'voice: call ended; a token held back is pushed now');
-            return 'Start a call';
+            note('server', 'voice: call ended; a token held back, if any, is pushed now');
+            return 'Receive a call';
           }
-          call = device.connect();
+          call = device.receiveCall();
           note(
             'server',
-            'voice: on a call; new tokens wait until it ends or the held one has 60 s left',
+            `voice: on a call; new tokens wait until it ends or the held one has ${busyMinValidityMs / 1000} s left`,
           );
           return 'End the call';
         },
@@ -137,20 +155,20 @@ export async function attachSdks(
       label: 'Video',
       state$: videoState,
       getState: () => videoState.value,
-      online: () => room.state === 'connected',
-      connection: () => `room ${room.state}`,
+      online: () => room?.state === 'connected',
+      connection: () => `room ${room?.state ?? 'connecting'}`,
       heldToken: () => videoState.value.token,
       action: {
         label: 'Drop signaling',
         run: () => {
           // A signaling reconnect needs a valid token: with the one the room connected with
           // expired, Twilio disconnects the room with 20104, and connectVideo connects again.
-          const expired = room.tokenExpiresAt <= now();
+          const expired = room !== undefined && room.tokenExpiresAt <= now();
           note(
             'server',
             `video: signaling dropped; its token is ${expired ? 'expired: 20104' : 'still valid: it reconnects as it is'}`,
           );
-          if (expired) room.disconnect({ code: 20104, message: 'AccessTokenExpired' });
+          if (expired) room?.disconnect({ code: 20104, message: 'AccessTokenExpired' });
           return 'Drop signaling';
         },
       },

@@ -52,6 +52,8 @@ export type ConnectionState =
 
 /** What every stand-in has: the token it holds, the clock it judges it by, its timers. */
 class TokenHolder extends Emitter {
+  /** How many times this stand-in went offline for holding an expired token. */
+  expiries = 0;
   protected token_: string;
   protected readonly now: ServerClock;
   #timers: ReturnType<typeof setTimeout>[] = [];
@@ -92,8 +94,9 @@ export class TwilsockStandIn extends TokenHolder {
     this.#connect();
   }
 
+  /** Connected, and with a token that has not expired (the skew control can expire it at once). */
   get online(): boolean {
-    return this.connectionState === 'connected';
+    return this.connectionState === 'connected' && this.expiresAt > this.now();
   }
 
   async updateToken(jwt: string): Promise<this> {
@@ -132,6 +135,7 @@ export class TwilsockStandIn extends TokenHolder {
   }
 
   #expire(): void {
+    this.expiries++;
     this.clear();
     this.#setState('disconnected');
     this.emit('tokenExpired');
@@ -176,7 +180,7 @@ export class VoiceStandIn extends TokenHolder {
   }
 
   get online(): boolean {
-    return this.state === 'registered';
+    return this.state === 'registered' && this.expiresAt > this.now();
   }
 
   updateToken(jwt: string): void {
@@ -190,13 +194,14 @@ export class VoiceStandIn extends TokenHolder {
     this.#watchExpiry();
   }
 
-  /** Starts a stand-in call: the device is busy until it ends. */
-  connect(): CallStandIn {
+  /** A stand-in incoming call, answered: the device is busy until it ends (`disconnect`). */
+  receiveCall(): CallStandIn {
     const call = new CallStandIn();
     call.on('disconnect', () => {
       this.calls = this.calls.filter((c) => c !== call);
     });
     this.calls.push(call);
+    this.emit('incoming', call);
     return call;
   }
 
@@ -210,6 +215,7 @@ export class VoiceStandIn extends TokenHolder {
     const left = this.expiresAt - this.now();
     this.later(left - this.tokenRefreshMs, () => this.emit('tokenWillExpire', this));
     this.later(left, () => {
+      this.expiries++;
       this.#setState('unregistered');
       this.emit('error', { code: 20104, message: 'AccessTokenExpired' });
     });

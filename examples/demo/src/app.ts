@@ -6,7 +6,8 @@ import {
   type FetchToken,
   fetchTokenFrom,
 } from '@access-manager/core';
-import { attachSdks, type SdkRow } from './sdks.js';
+import type { SdkRow } from './rows.js';
+import { attachSdks } from './sdks.js';
 
 interface ServerState {
   mode: 'embedded' | 'real';

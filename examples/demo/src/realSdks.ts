@@ -1,7 +1,7 @@
 // Real mode: the real Twilio SDK clients, for a demo server started with Twilio credentials.
 // Bundled on its own (the SDKs weigh megabytes) and loaded by the page only in real mode.
 import { attachConversations } from '@access-manager/conversations';
-import { type AccessManager, AccessToken } from '@access-manager/core';
+import type { AccessManager } from '@access-manager/core';
 import { attachSync } from '@access-manager/sync';
 import { connectVideo } from '@access-manager/video';
 import { attachVoice } from '@access-manager/voice';
@@ -10,15 +10,7 @@ import { Device } from '@twilio/voice-sdk';
 import { BehaviorSubject } from 'rxjs';
 import { SyncClient } from 'twilio-sync';
 import { connect, type Room } from 'twilio-video';
-import type { RowState, SdkRow } from './sdks.js';
-
-const decode = (jwt: string | null | undefined) => {
-  try {
-    return jwt ? new AccessToken(jwt) : undefined;
-  } catch {
-    return undefined;
-  }
-};
+import { decode, type RowState, row, type SdkRow } from './rows.js';
 
 /**
  * Creates the real Conversations, Sync, Voice and Video clients with the first token and attaches
@@ -30,12 +22,6 @@ export async function attachRealSdks(
   jwt: string,
   note: (kind: string, text: string) => void,
 ): Promise<SdkRow[]> {
-  const row = (fields: Omit<SdkRow, 'wasOnline' | 'offlineCount'>): SdkRow => ({
-    ...fields,
-    wasOnline: true,
-    offlineCount: 0,
-  });
-
   const conversations = new ConversationsClient(jwt);
   const conversationsLink = attachConversations(manager, conversations, { token: jwt });
   const sync = new SyncClient(jwt);

@@ -1,10 +1,11 @@
 import { attachChat } from '@access-manager/chat';
 import { attachConversations } from '@access-manager/conversations';
-import { type AccessManager, AccessToken, type ClientLinkState } from '@access-manager/core';
+import type { AccessManager } from '@access-manager/core';
 import { attachSync } from '@access-manager/sync';
 import { connectVideo } from '@access-manager/video';
 import { attachVoice } from '@access-manager/voice';
-import { BehaviorSubject, type Observable } from 'rxjs';
+import { BehaviorSubject } from 'rxjs';
+import { decode, type RowState, row, type SdkRow } from './rows.js';
 import {
   type CallStandIn,
   connectStandIn,
@@ -14,34 +15,6 @@ import {
   VoiceStandIn,
 } from './standIns.js';
 
-/** What a row shows of its adapter: an adapter link's state, or the Video connection's. */
-export type RowState = Pick<ClientLinkState, 'status' | 'token' | 'pushLatencyMs' | 'lastPushedAt'>;
-
-/** One row of the page's SDK table. */
-export interface SdkRow {
-  name: string;
-  label: string;
-  state$: Observable<RowState>;
-  getState(): RowState;
-  online(): boolean;
-  connection(): string;
-  heldToken(): AccessToken | undefined;
-  action?: { label: string; run(): string };
-  lastPushedAt?: Date;
-  wasOnline: boolean;
-  offlineCount: number;
-  /** Times the client went offline for holding an expired token, counted by the stand-in. */
-  expiries?(): number;
-}
-
-const decode = (jwt: string | null | undefined) => {
-  try {
-    return jwt ? new AccessToken(jwt) : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
 /** Creates the five SDK stand-ins with the first token and attaches each with its adapter. */
 export async function attachSdks(
   manager: AccessManager,
@@ -50,11 +23,6 @@ export async function attachSdks(
   note: (kind: string, text: string) => void,
   ttlSeconds: number,
 ): Promise<SdkRow[]> {
-  const row = (fields: Omit<SdkRow, 'wasOnline' | 'offlineCount'>): SdkRow => ({
-    ...fields,
-    wasOnline: true,
-    offlineCount: 0,
-  });
   const twilsock = (
     name: string,
     label: string,

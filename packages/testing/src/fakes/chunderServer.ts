@@ -1,7 +1,5 @@
-import { EventEmitter } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { type WebSocket, WebSocketServer } from 'ws';
-import { trackFake } from './openFakes.js';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { LoopbackFake, listenOnLoopback } from './loopbackFake.js';
 
 /** One `listen` the fake received, with the token it carried. */
 export interface ChunderListenRecord {
@@ -60,53 +58,27 @@ const decodePayload = (token: string): Record<string, unknown> => {
  * fake.sendError(ACCESS_TOKEN_EXPIRED);
  * ```
  */
-export class ChunderFake {
+export class ChunderFake extends LoopbackFake {
   /** Every `listen`, in order. */
   readonly listens: ChunderListenRecord[] = [];
   /** Every message received, in order. */
   readonly messages: Array<{ connection: number; message: ChunderMessage }> = [];
 
-  readonly #server: WebSocketServer;
-  readonly #port: number;
   readonly #options: ChunderFakeOptions;
-  readonly #sockets = new Map<WebSocket, number>();
-  readonly #events = new EventEmitter();
-  readonly #teardowns: Array<() => unknown> = [];
-  #connectionCount = 0;
-  #closed = false;
 
   private constructor(server: WebSocketServer, options: ChunderFakeOptions) {
-    this.#server = server;
-    this.#port = (server.address() as AddressInfo).port;
+    super(server);
     this.#options = options;
-    server.on('connection', (socket) => this.#accept(socket));
   }
 
   /** Starts a fake on 127.0.0.1 and an ephemeral port. */
   static async start(options: ChunderFakeOptions = {}): Promise<ChunderFake> {
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
-      server.once('error', reject);
-    });
-    const fake = new ChunderFake(server, options);
-    trackFake(fake, true);
-    return fake;
+    return new ChunderFake(await listenOnLoopback(), options);
   }
 
   /** `127.0.0.1:PORT`, the Device's `chunderw` option (it builds `wss://<chunderw>/signal`). */
   get host(): string {
-    return `127.0.0.1:${this.#port}`;
-  }
-
-  /** Sockets open now. */
-  get openConnections(): number {
-    return this.#sockets.size;
-  }
-
-  /** Sockets accepted so far. */
-  get connectionCount(): number {
-    return this.#connectionCount;
+    return `127.0.0.1:${this.port}`;
   }
 
   /** Types of the messages received so far, in order (`listen`, `register`, ...). */
@@ -141,27 +113,6 @@ export class ChunderFake {
     return this.#broadcast({ type, payload });
   }
 
-  /** Closes every socket at once, as a network drop would. */
-  dropConnections(): void {
-    for (const socket of this.#sockets.keys()) socket.terminate();
-  }
-
-  /** Runs `teardown` first when the fake closes (the client helpers register `destroy` here). */
-  addTeardown(teardown: () => unknown): void {
-    this.#teardowns.push(teardown);
-  }
-
-  /** Runs the teardowns, terminates every socket and stops listening. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    trackFake(this, false);
-    for (const teardown of this.#teardowns.splice(0).reverse()) await teardown();
-    for (const socket of this.#sockets.keys()) socket.terminate();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    this.#events.removeAllListeners();
-  }
-
   #ttlFor(token: string): number {
     const { ttl } = this.#options;
     if (typeof ttl === 'function') return ttl(token);
@@ -170,17 +121,12 @@ export class ChunderFake {
     return typeof exp === 'number' ? Math.max(0, exp - Math.floor(Date.now() / 1000)) : 3600;
   }
 
-  #accept(socket: WebSocket): void {
-    this.#connectionCount += 1;
-    const connection = this.#connectionCount;
-    this.#sockets.set(socket, connection);
+  protected accept(socket: WebSocket, connection: number): void {
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       const text = data.toString();
       if (isBinary || text === '\n') return; // heartbeat answer
       this.#receive(socket, connection, JSON.parse(text) as ChunderMessage);
     });
-    socket.on('close', () => this.#sockets.delete(socket));
-    socket.on('error', () => socket.terminate());
   }
 
   #receive(socket: WebSocket, connection: number, message: ChunderMessage): void {
@@ -188,7 +134,7 @@ export class ChunderFake {
     if (message.type === 'listen') {
       const token = String(message.payload['token']);
       this.listens.push({ token, connection, at: Date.now() });
-      this.#events.emit('listen');
+      this.events.emit('listen');
       if (this.#options.answerListen !== false) {
         const grants = decodePayload(token)['grants'] as { identity?: string } | undefined;
         this.#send(socket, {
@@ -205,7 +151,7 @@ export class ChunderFake {
       const media = message.payload['media'] as { audio?: boolean } | undefined;
       this.#send(socket, { type: media?.audio === false ? 'offline' : 'ready', payload: {} });
     }
-    this.#events.emit('message');
+    this.events.emit('message');
   }
 
   #waitFor<T>(
@@ -221,20 +167,20 @@ export class ChunderFake {
         const value = probe();
         if (value === undefined) return;
         clearTimeout(timer);
-        this.#events.off(event, onEvent);
+        this.events.off(event, onEvent);
         resolve(value);
       };
       const timer = setTimeout(() => {
-        this.#events.off(event, onEvent);
+        this.events.off(event, onEvent);
         reject(new Error(`ChunderFake: ${describe()}`));
       }, timeoutMs);
-      this.#events.on(event, onEvent);
+      this.events.on(event, onEvent);
     });
   }
 
   #broadcast(message: { type: string; payload: Record<string, unknown> }): number {
-    for (const socket of this.#sockets.keys()) this.#send(socket, message);
-    return this.#sockets.size;
+    for (const socket of this.sockets.keys()) this.#send(socket, message);
+    return this.sockets.size;
   }
 
   #send(socket: WebSocket, message: { type: string; payload: Record<string, unknown> }): void {

@@ -1,7 +1,5 @@
-import { EventEmitter } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { type WebSocket, WebSocketServer } from 'ws';
-import { trackFake } from './openFakes.js';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { LoopbackFake, listenOnLoopback } from './loopbackFake.js';
 import { answerTwilioRest } from './twilioRest.js';
 import { decodeTwilsockFrame, encodeTwilsockFrame, type TwilsockHeader } from './twilsockFrame.js';
 
@@ -101,7 +99,7 @@ const decodeJwtExp = (token: string): number | undefined => {
  * await fake.close();
  * ```
  */
-export class TwilsockFake {
+export class TwilsockFake extends LoopbackFake {
   /** Every `init` / `update` received, in order. */
   readonly tokens: TwilsockTokenRecord[] = [];
   /** Every upstream REST request received, in order. */
@@ -109,53 +107,27 @@ export class TwilsockFake {
   /** Every frame received (method and header), for debugging and protocol assertions. */
   readonly frames: Array<{ connection: number; header: TwilsockHeader; payload: unknown }> = [];
 
-  readonly #server: WebSocketServer;
-  readonly #port: number;
   readonly #options: TwilsockFakeOptions;
-  readonly #sockets = new Map<WebSocket, number>();
   readonly #connectionTokens = new WeakMap<WebSocket, string>();
-  readonly #events = new EventEmitter();
   readonly #heldUpdates: Array<{ socket: WebSocket; id: string }> = [];
-  readonly #teardowns: Array<() => unknown> = [];
-  #connectionCount = 0;
   #pushCount = 0;
   #lastFrameAt = 0;
   #updateFailures: TwilsockStatus[] = [];
   #holdUpdates = false;
-  #closed = false;
 
   private constructor(server: WebSocketServer, options: TwilsockFakeOptions) {
-    this.#server = server;
-    this.#port = (server.address() as AddressInfo).port;
+    super(server);
     this.#options = options;
-    server.on('connection', (socket) => this.#accept(socket));
   }
 
   /** Starts a fake on 127.0.0.1 and an ephemeral port. */
   static async start(options: TwilsockFakeOptions = {}): Promise<TwilsockFake> {
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
-      server.once('error', reject);
-    });
-    const fake = new TwilsockFake(server, options);
-    trackFake(fake, true);
-    return fake;
+    return new TwilsockFake(await listenOnLoopback(), options);
   }
 
   /** The `ws://` URI to pass as `{ twilsock: { uri } }`. */
   get url(): string {
-    return `ws://127.0.0.1:${this.#port}`;
-  }
-
-  /** Sockets open now. */
-  get openConnections(): number {
-    return this.#sockets.size;
-  }
-
-  /** Sockets accepted so far. */
-  get connectionCount(): number {
-    return this.#connectionCount;
+    return `ws://127.0.0.1:${this.port}`;
   }
 
   /** Tokens received so far, optionally only those of one method. */
@@ -205,9 +177,9 @@ export class TwilsockFake {
   waitForConnections(count: number, timeoutMs = 5_000): Promise<number> {
     return this.#waitFor(
       'connection',
-      () => (this.#connectionCount >= count ? this.#connectionCount : undefined),
+      () => (this.connectionCount >= count ? this.connectionCount : undefined),
       timeoutMs,
-      () => `${this.#connectionCount} of ${count} connections within ${timeoutMs} ms`,
+      () => `${this.connectionCount} of ${count} connections within ${timeoutMs} ms`,
     );
   }
 
@@ -215,9 +187,9 @@ export class TwilsockFake {
   waitForDisconnect(timeoutMs = 5_000): Promise<true> {
     return this.#waitFor(
       'disconnect',
-      () => (this.#sockets.size === 0 ? true : undefined),
+      () => (this.sockets.size === 0 ? true : undefined),
       timeoutMs,
-      () => `${this.#sockets.size} sockets still open after ${timeoutMs} ms`,
+      () => `${this.sockets.size} sockets still open after ${timeoutMs} ms`,
     );
   }
 
@@ -238,7 +210,7 @@ export class TwilsockFake {
       method: 'close',
       status: { code: 410, status: 'Gone', errorCode: 20104, description: 'Token expired' },
     });
-    if (options.closeSocket !== false) for (const socket of this.#sockets.keys()) socket.close();
+    if (options.closeSocket !== false) for (const socket of this.sockets.keys()) socket.close();
     return count;
   }
 
@@ -270,7 +242,7 @@ export class TwilsockFake {
    */
   notify(messageType: string, payload: unknown, connection?: number): number {
     let count = 0;
-    for (const [socket, id] of this.#sockets) {
+    for (const [socket, id] of this.sockets) {
       if (connection !== undefined && id !== connection) continue;
       this.#send(
         socket,
@@ -282,35 +254,15 @@ export class TwilsockFake {
     return count;
   }
 
-  /** Closes every socket at once (no twilsock `close`), as a network drop would. */
-  dropConnections(): void {
-    for (const socket of this.#sockets.keys()) socket.terminate();
-  }
-
-  /** Runs `teardown` first when the fake closes (the client helpers register `shutdown` here). */
-  addTeardown(teardown: () => unknown): void {
-    this.#teardowns.push(teardown);
-  }
-
   /**
-   * Answers held updates, runs the teardowns (last added first), terminates every socket and
-   * stops listening. Idempotent.
+   * Answers held updates first: a client shut down with an update in flight keeps a 30 s
+   * request timer, then throws an unhandled 'error' (see FAKES.md). Then the base closes.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    trackFake(this, false);
-    if (this.#heldUpdates.length > 0) {
-      // A client shut down with an update in flight keeps a 30 s request timer, then throws an
-      // unhandled 'error' (see FAKES.md): answer first and give the replies time to land.
-      this.#holdUpdates = false;
-      for (const { socket, id } of this.#heldUpdates.splice(0)) this.#reply(socket, id, OK);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    for (const teardown of this.#teardowns.splice(0).reverse()) await teardown();
-    for (const socket of this.#sockets.keys()) socket.terminate();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    this.#events.removeAllListeners();
+  protected override async beforeClose(): Promise<void> {
+    if (this.#heldUpdates.length === 0) return;
+    this.#holdUpdates = false;
+    for (const { socket, id } of this.#heldUpdates.splice(0)) this.#reply(socket, id, OK);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
   #waitFor<T>(
@@ -326,30 +278,21 @@ export class TwilsockFake {
         const value = probe();
         if (value === undefined) return;
         clearTimeout(timer);
-        this.#events.off(event, onEvent);
+        this.events.off(event, onEvent);
         resolve(value);
       };
       const timer = setTimeout(() => {
-        this.#events.off(event, onEvent);
+        this.events.off(event, onEvent);
         reject(new Error(`TwilsockFake: ${describe()}`));
       }, timeoutMs);
-      this.#events.on(event, onEvent);
+      this.events.on(event, onEvent);
     });
   }
 
-  #accept(socket: WebSocket): void {
-    this.#connectionCount += 1;
-    const connection = this.#connectionCount;
-    this.#sockets.set(socket, connection);
+  protected accept(socket: WebSocket, connection: number): void {
     socket.on('message', (data: Buffer) => {
       void this.#receive(socket, connection, data);
     });
-    socket.on('close', () => {
-      this.#sockets.delete(socket);
-      this.#events.emit('disconnect');
-    });
-    socket.on('error', () => socket.terminate());
-    this.#events.emit('connection');
   }
 
   async #receive(socket: WebSocket, connection: number, data: Buffer): Promise<void> {
@@ -376,7 +319,7 @@ export class TwilsockFake {
     const token = String(header['token']);
     this.tokens.push({ method, token, connection, at: Date.now() });
     this.#connectionTokens.set(socket, token);
-    this.#events.emit('token');
+    this.events.emit('token');
     const answer = this.#answerToken(method, token, connection);
     if (answer === 'hold') this.#heldUpdates.push({ socket, id: header.id });
     else this.#reply(socket, header.id, answer.status, answer.extra);
@@ -416,10 +359,10 @@ export class TwilsockFake {
       body,
       grant: header['active_grant'] as string | undefined,
       token: this.#connectionTokens.get(socket),
-      connection: this.#sockets.get(socket) ?? 0,
+      connection: this.sockets.get(socket) ?? 0,
     };
     this.requests.push(request);
-    this.#events.emit('request');
+    this.events.emit('request');
     const response = (await this.#options.onRequest?.(request, this)) ??
       answerTwilioRest(request, this) ?? {
         status: 404,
@@ -449,10 +392,10 @@ export class TwilsockFake {
   }
 
   #broadcast(header: { method: string; [field: string]: unknown }): number {
-    for (const socket of this.#sockets.keys()) {
+    for (const socket of this.sockets.keys()) {
       this.#send(socket, { id: this.#nextId(), ...header });
     }
-    return this.#sockets.size;
+    return this.sockets.size;
   }
 
   #nextId(): string {

@@ -9,7 +9,12 @@ import {
   VoiceGrant,
 } from './grants.js';
 import type { Logger } from './logger.js';
-import { signAccessToken } from './mintAccessToken.js';
+import {
+  type MintAccessTokenOptions,
+  prepareAccessToken,
+  signPrepared,
+  signPreparedAsync,
+} from './mintAccessToken.js';
 import {
   type Algorithm,
   assertAccountSid,
@@ -119,13 +124,23 @@ export class AccessToken {
   }
 
   /**
-   * Signs the token. The fields are checked again, as they are public and may have changed; the
-   * identity warning is repeated only for an identity changed since.
+   * Signs the token with node:crypto. The fields are checked again, as they are public and may
+   * have changed; the identity warning is repeated only for an identity changed since.
    */
   toJwt(algorithm: Algorithm = AccessToken.DEFAULT_ALGORITHM): string {
+    return signPrepared(prepareAccessToken(this.#mintOptions(algorithm)), 'AccessToken#toJwt()')
+      .token;
+  }
+
+  /** As {@link AccessToken.toJwt}, signing with Web Crypto: for runtimes without node:crypto. */
+  async toJwtAsync(algorithm: Algorithm = AccessToken.DEFAULT_ALGORITHM): Promise<string> {
+    return (await signPreparedAsync(prepareAccessToken(this.#mintOptions(algorithm)))).token;
+  }
+
+  #mintOptions(algorithm: Algorithm): MintAccessTokenOptions {
     const identityChanged = this.identity !== this.#warnedIdentity;
     this.#warnedIdentity = this.identity;
-    return signAccessToken({
+    return {
       accountSid: this.accountSid,
       apiKeySid: this.keySid,
       apiKeySecret: this.#secret,
@@ -139,6 +154,6 @@ export class AccessToken {
       strictIdentity: this.#options.strictIdentity,
       logger: identityChanged ? this.#options.logger : undefined,
       now: this.#options.now,
-    }).token;
+    };
   }
 }

@@ -22,9 +22,12 @@ function logger() {
   };
 }
 
+// POST is served here, as most of these tests are about what a served POST does; the default
+// (GET only) has a test of its own.
 const make = (options: Partial<TokenHandlerOptions> = {}) =>
   createTokenHandler({
     credentials,
+    methods: ['GET', 'POST'],
     authorize: () => ({ identity: 'alice', grants: [chat] }),
     ...options,
   });
@@ -63,7 +66,7 @@ describe('createTokenHandler: the token', () => {
       grants: [chat, new VoiceGrant({ incomingAllow: true })],
       ttl: 7200,
     }));
-    const response = await make({ authorize })(
+    const response = await make({ authorize, maxTtl: 7200 })(
       new Request(URL_, { headers: { 'x-user': 'zoë "z"' } }),
     );
     expect(authorize).toHaveBeenCalledTimes(1);
@@ -86,6 +89,32 @@ describe('createTokenHandler: the token', () => {
     const { header, payload } = decodeAccessToken(token);
     expect(header).toMatchObject({ alg: 'HS384', twr: 'ie1' });
     expect(payload).toMatchObject({ iat: 1_000_000, exp: 1_000_600 });
+  });
+
+  it("caps a ttl from authorize at the handler's ttl, or at maxTtl", async () => {
+    const lifetime = async (options: Partial<TokenHandlerOptions>, ttl: number) => {
+      const handler = make({ ...options, authorize: () => ({ identity: 'alice', ttl }) });
+      const { token } = (await (await handler(new Request(URL_))).json()) as { token: string };
+      const { payload } = decodeAccessToken(token);
+      return (payload.exp as number) - (payload.iat as number);
+    };
+    // A ttl read from the query string cannot buy a 24-hour token.
+    expect(await lifetime({}, 86_400)).toBe(3600);
+    expect(await lifetime({}, 600)).toBe(600);
+    expect(await lifetime({ ttl: 900 }, 86_400)).toBe(900);
+    expect(await lifetime({ ttl: 900, maxTtl: 7200 }, 86_400)).toBe(7200);
+    expect(await lifetime({ ttl: 900, maxTtl: 7200 }, 5000)).toBe(5000);
+    // maxTtl alone: the default ttl stays 3,600, or maxTtl if that is shorter.
+    expect(await lifetime({ maxTtl: 600 }, 86_400)).toBe(600);
+    const plain = make({ maxTtl: 600 });
+    const { token } = (await (await plain(new Request(URL_))).json()) as { token: string };
+    const { payload } = decodeAccessToken(token);
+    expect((payload.exp as number) - (payload.iat as number)).toBe(600);
+  });
+
+  it('rejects a ttl above maxTtl when the handler is made', () => {
+    expect(() => make({ ttl: 7200, maxTtl: 3600 })).toThrow(/must not exceed maxTtl/);
+    expect(() => make({ maxTtl: 100_000 })).toThrow(AccessTokenError);
   });
 
   it('mints short tokens only with allowShortTtl', async () => {
@@ -363,44 +392,6 @@ describe('createTokenHandler: failures are 500 with a generic body and one preci
     expect(response.headers.get('cache-control')).toBe('no-store');
   };
 
-  it('missing environment credentials: names the variables missing', async () => {
-    vi.stubEnv('TWILIO_ACCOUNT_SID', credentials.accountSid);
-    vi.stubEnv('TWILIO_API_KEY', '');
-    vi.stubEnv('TWILIO_API_SECRET', '');
-    const log = logger();
-    const authorize = vi.fn(() => ({ identity: 'alice' }));
-    const handler = createTokenHandler({ authorize, logger: log });
-    await expectGeneric(await handler(new Request(URL_)));
-    expect(authorize).not.toHaveBeenCalled();
-    expect(log.error).toHaveBeenCalledTimes(1);
-    expect(log.lines[0]).toContain('TWILIO_API_KEY, TWILIO_API_SECRET');
-    expect(log.lines[0]).toContain('missing_credentials');
-  });
-
-  it('an invalid environment credential: names the variable, never the secret', async () => {
-    vi.stubEnv('TWILIO_ACCOUNT_SID', 'my-api-secret-pasted-in-the-wrong-place');
-    vi.stubEnv('TWILIO_API_KEY', credentials.apiKeySid);
-    vi.stubEnv('TWILIO_API_SECRET', 'my-api-secret-pasted-in-the-wrong-place');
-    const log = logger();
-    await expectGeneric(
-      await createTokenHandler({ authorize: () => null, logger: log })(new Request(URL_)),
-    );
-    expect(log.lines[0]).toMatch(/TWILIO_ACCOUNT_SID must be "AC"/);
-    expect(log.lines.join('\n')).not.toContain('my-api-secret');
-  });
-
-  it('a secret passed as a number: the log line names its type, never its digits', async () => {
-    const log = logger();
-    const handler = make({
-      logger: log,
-      credentials: { ...credentials, apiKeySecret: 8_675_309_123 as never },
-    });
-    await expectGeneric(await handler(new Request(URL_)));
-    expect(log.lines).toEqual([
-      'token handler: misconfigured, answering 500: credentials.apiKeySecret must be a non-empty string; got a number. (invalid_api_key_secret)',
-    ]);
-  });
-
   it('authorize throwing: logs its error, with secrets and tokens redacted', async () => {
     const log = logger();
     const leaked = `${credentials.apiKeySecret} eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln`;
@@ -459,6 +450,143 @@ describe('createTokenHandler: failures are 500 with a generic body and one preci
     const response = await make({ logger: log })(new Request(URL_));
     const { token } = (await response.json()) as { token: string };
     expect(log.lines.join('\n')).not.toContain(token);
+  });
+
+  it('warns about reserved identity characters once per handler, not on every request', async () => {
+    const log = logger();
+    const handler = make({ logger: log, authorize: () => ({ identity: 'alice@example.com' }) });
+    for (let request = 0; request < 3; request++) {
+      expect((await handler(new Request(URL_))).status).toBe(200);
+    }
+    expect(log.warn).toHaveBeenCalledTimes(1);
+    expect(log.lines[0]).toMatch(/^token handler: identity \(17 characters\) contains "@"/);
+  });
+});
+
+describe('createTokenHandler: without a logger, each cause is reported once on the console', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('a throwing authorize and an unmintable result: one console.error line per cause', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    let result: unknown = 'throw';
+    const handler = createTokenHandler({
+      credentials,
+      authorize: () => {
+        if (result === 'throw') throw new Error(`store down ${credentials.apiKeySecret}`);
+        return result as never;
+      },
+    });
+    for (let request = 0; request < 3; request++) await handler(new Request(URL_));
+    result = { identity: '' };
+    for (let request = 0; request < 3; request++) await handler(new Request(URL_));
+    expect(error).toHaveBeenCalledTimes(2);
+    const lines = error.mock.calls.map(([line]) => String(line));
+    expect(lines[0]).toMatch(/^@access-manager\/server: token handler: authorize\(\) threw/);
+    expect(lines[0]).toContain('pass a logger');
+    expect(lines[0]).not.toContain(credentials.apiKeySecret);
+    expect(lines[1]).toMatch(/invalid_identity/);
+  });
+
+  it('the reserved-character warning: one console.warn line', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const handler = createTokenHandler({
+      credentials,
+      authorize: () => ({ identity: 'user@example.com' }),
+    });
+    for (let request = 0; request < 3; request++) await handler(new Request(URL_));
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).not.toContain('user@example.com');
+  });
+
+  it('writes nothing to the console when a logger is given', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const log = logger();
+    const handler = make({
+      logger: log,
+      authorize: () => {
+        throw new Error('down');
+      },
+    });
+    await handler(new Request(URL_));
+    await handler(new Request(URL_));
+    expect(log.error).toHaveBeenCalledTimes(2);
+    expect(error).not.toHaveBeenCalled();
+  });
+});
+
+describe('createTokenHandler: GET only by default', () => {
+  it('answers GET and HEAD, and 405 to a POST, whose body is never read', async () => {
+    const authorize = vi.fn(() => ({ identity: 'alice' }));
+    const handler = createTokenHandler({ credentials, authorize });
+    expect((await handler(new Request(URL_))).status).toBe(200);
+    expect((await handler(new Request(URL_, { method: 'HEAD' }))).status).toBe(200);
+    const body = new ReadableStream({
+      pull: () => {
+        throw new Error('the body must not be read');
+      },
+    });
+    const post = await handler(
+      new Request(URL_, { method: 'POST', body, duplex: 'half' } as RequestInit),
+    );
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    expect(authorize).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('createTokenHandler: missing or invalid credentials throw when the handler is made', () => {
+  it('missing environment credentials: names the variables missing', () => {
+    vi.stubEnv('TWILIO_ACCOUNT_SID', credentials.accountSid);
+    vi.stubEnv('TWILIO_API_KEY', '');
+    vi.stubEnv('TWILIO_API_SECRET', '');
+    const authorize = vi.fn(() => ({ identity: 'alice' }));
+    expect(() => createTokenHandler({ authorize })).toThrow(
+      expect.objectContaining({
+        code: 'missing_credentials',
+        message:
+          'createTokenHandler() has no Twilio credentials: pass credentials, or set TWILIO_API_KEY, TWILIO_API_SECRET in the environment.',
+      }),
+    );
+    expect(authorize).not.toHaveBeenCalled();
+  });
+
+  it('a runtime without process.env: says to pass the credentials', () => {
+    vi.stubGlobal('process', undefined);
+    try {
+      expect(() => createTokenHandler({ authorize: () => null })).toThrow(
+        /this runtime has no process\.env: pass credentials \(on a Worker, from its env bindings\)/,
+      );
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('an invalid environment credential: names the variable, never the secret', () => {
+    vi.stubEnv('TWILIO_ACCOUNT_SID', 'my-api-secret-pasted-in-the-wrong-place');
+    vi.stubEnv('TWILIO_API_KEY', credentials.apiKeySid);
+    vi.stubEnv('TWILIO_API_SECRET', 'my-api-secret-pasted-in-the-wrong-place');
+    let thrown: unknown;
+    try {
+      createTokenHandler({ authorize: () => null });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(AccessTokenError);
+    expect((thrown as Error).message).toMatch(/TWILIO_ACCOUNT_SID must be "AC"/);
+    expect((thrown as Error).message).not.toContain('my-api-secret');
+  });
+
+  it('a secret passed as a number: the error names its type, never its digits', () => {
+    expect(() =>
+      make({ credentials: { ...credentials, apiKeySecret: 8_675_309_123 as never } }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'invalid_api_key_secret',
+        message: 'credentials.apiKeySecret must be a non-empty string; got a number.',
+      }),
+    );
   });
 });
 

@@ -1,7 +1,16 @@
 import { AccessTokenError, InvalidOptionError, MissingCredentialsError } from './errors.js';
 import type { Grant } from './grants.js';
+import { hasSyncHmac } from './hmac.js';
 import { type Logger, redact } from './logger.js';
-import { type Credentials, type MintOptions, signAccessToken } from './mintAccessToken.js';
+import {
+  type Credentials,
+  type MintedAccessToken,
+  type MintOptions,
+  type PreparedAccessToken,
+  prepareAccessToken,
+  signPrepared,
+  signPreparedAsync,
+} from './mintAccessToken.js';
 import {
   assertAccountSid,
   assertAlgorithm,
@@ -9,6 +18,7 @@ import {
   assertApiKeySid,
   assertRegion,
   assertTtl,
+  DEFAULT_TTL,
   describeType,
   describeValue,
 } from './validation.js';
@@ -19,7 +29,10 @@ export interface AuthorizeResult {
   identity: string;
   /** The grant objects to put in the token (`ChatGrant`, `VoiceGrant`...). */
   grants?: readonly Grant[] | undefined;
-  /** Lifetime of this token in seconds; default the handler's `ttl`. */
+  /**
+   * Lifetime of this token in seconds; default the handler's `ttl`. A longer one is cut to the
+   * handler's `maxTtl` (by default its `ttl`): a value taken from the request cannot buy a day.
+   */
   ttl?: number | undefined;
 }
 
@@ -53,17 +66,29 @@ export interface TokenHandlerOptions extends Omit<MintOptions, 'logger' | 'nbf'>
   authorize: Authorize;
   /**
    * The Twilio credentials. Default: `TWILIO_ACCOUNT_SID`, `TWILIO_API_KEY` and
-   * `TWILIO_API_SECRET` from the environment, read when the handler is created. Missing or
-   * invalid credentials answer 500 and log why: the server still starts.
+   * `TWILIO_API_SECRET` from the environment (`process.env`), read when the handler is created.
+   * Missing or invalid credentials throw a `MissingCredentialsError` (or the error of the bad
+   * value) there and then, so that a misconfigured server fails at start, not on each request.
    */
   credentials?: Credentials | undefined;
-  /** Methods answered; others get 405. Default `['GET', 'POST']`. GET brings HEAD with it. */
+  /**
+   * The longest lifetime a token may have, in seconds, whatever `authorize` asks for; default
+   * `ttl`. A longer `ttl` from `authorize` is cut to it.
+   */
+  maxTtl?: number | undefined;
+  /**
+   * Methods answered; others get 405. Default `['GET']` (what `fetchTokenFrom` sends): a server
+   * that reads no body cannot be held by one sent slowly. GET brings HEAD with it.
+   */
   methods?: readonly TokenMethod[] | undefined;
   /** Cross-origin access for listed origins; off by default (no CORS headers, OPTIONS is 405). */
   cors?: CorsOptions | undefined;
   /** Largest POST body accepted, in bytes; larger is 413. Default 16,384. */
   maxBodyBytes?: number | undefined;
-  /** Receives one line per 500 and the identity warnings; never a secret or a token. */
+  /**
+   * Receives one line per 500 and the identity warning (once per handler); never a secret or a
+   * token. Without one, each cause of trouble is written to `console` once.
+   */
   logger?: Logger | undefined;
 }
 
@@ -104,54 +129,66 @@ const envNames = {
 } as const;
 
 const noop = (): void => {};
-const silent: Logger = { warn: noop, error: noop };
 
-/** Resolves the credentials, or the error to log on every request if there are none usable. */
-function resolveCredentials(
-  given: Credentials | undefined,
-):
-  | { credentials: Credentials; problem?: never }
-  | { credentials?: never; problem: AccessTokenError } {
-  try {
-    if (given !== undefined) {
-      if (given === null || typeof given !== 'object') {
-        throw new MissingCredentialsError(
-          `credentials must be { accountSid, apiKeySid, apiKeySecret }; got ${describeType(given)}.`,
-        );
-      }
-      assertAccountSid(given.accountSid, 'credentials.accountSid');
-      assertApiKeySid(given.apiKeySid, 'credentials.apiKeySid');
-      assertApiKeySecret(given.apiKeySecret, 'credentials.apiKeySecret');
-      return { credentials: given };
-    }
-    // `process` is absent on some edge runtimes: there, credentials must be passed.
-    const env: Record<string, string | undefined> =
-      (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
-    const missing = Object.values(envNames).filter((name) => !env[name]);
-    if (missing.length > 0) {
+/** Where a handler reports, and under which cause: the default writes each cause once. */
+type Report = (level: keyof Logger, cause: string, message: string) => void;
+
+/**
+ * A handler given no logger still says what goes wrong at request time (a throwing `authorize`, a
+ * result that cannot be minted), as one `console` line per cause: a server that answers 500 and
+ * prints nothing sends its developer hunting. Once per cause, so that a broken endpoint under
+ * load does not flood the log.
+ */
+function consoleOncePerCause(): Report {
+  const seen = new Set<string>();
+  return (level, cause, message) => {
+    if (seen.has(cause)) return;
+    seen.add(cause);
+    const line = `@access-manager/server: ${message} (shown once; pass a logger to createTokenHandler to see every one)`;
+    // biome-ignore lint/suspicious/noConsole: the fallback when no logger is given, once per cause.
+    if (level === 'warn') console.warn(line);
+    // biome-ignore lint/suspicious/noConsole: as above.
+    else console.error(line);
+  };
+}
+
+/** Resolves the credentials, or throws why there are none usable. */
+function resolveCredentials(given: Credentials | undefined): Credentials {
+  if (given !== undefined) {
+    if (given === null || typeof given !== 'object') {
       throw new MissingCredentialsError(
-        `No credentials: pass credentials, or set ${missing.join(', ')} in the environment.`,
+        `credentials must be { accountSid, apiKeySid, apiKeySecret }; got ${describeType(given)}.`,
       );
     }
-    const credentials = {
-      accountSid: env[envNames.accountSid],
-      apiKeySid: env[envNames.apiKeySid],
-      apiKeySecret: env[envNames.apiKeySecret],
-    };
-    assertAccountSid(credentials.accountSid, envNames.accountSid);
-    assertApiKeySid(credentials.apiKeySid, envNames.apiKeySid);
-    assertApiKeySecret(credentials.apiKeySecret, envNames.apiKeySecret);
-    return {
-      credentials: {
-        accountSid: credentials.accountSid,
-        apiKeySid: credentials.apiKeySid,
-        apiKeySecret: credentials.apiKeySecret,
-      },
-    };
-  } catch (error) {
-    if (error instanceof AccessTokenError) return { problem: error };
-    throw error;
+    assertAccountSid(given.accountSid, 'credentials.accountSid');
+    assertApiKeySid(given.apiKeySid, 'credentials.apiKeySid');
+    assertApiKeySecret(given.apiKeySecret, 'credentials.apiKeySecret');
+    return given;
   }
+  // `process` is absent on some edge runtimes: there, credentials must be passed.
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env;
+  const missing = Object.values(envNames).filter((name) => !env?.[name]);
+  if (env === undefined || missing.length > 0) {
+    const where =
+      env === undefined
+        ? 'this runtime has no process.env: pass credentials (on a Worker, from its env bindings)'
+        : `pass credentials, or set ${missing.join(', ')} in the environment`;
+    throw new MissingCredentialsError(`createTokenHandler() has no Twilio credentials: ${where}.`);
+  }
+  const credentials = {
+    accountSid: env[envNames.accountSid],
+    apiKeySid: env[envNames.apiKeySid],
+    apiKeySecret: env[envNames.apiKeySecret],
+  };
+  assertAccountSid(credentials.accountSid, envNames.accountSid);
+  assertApiKeySid(credentials.apiKeySid, envNames.apiKeySid);
+  assertApiKeySecret(credentials.apiKeySecret, envNames.apiKeySecret);
+  return {
+    accountSid: credentials.accountSid,
+    apiKeySid: credentials.apiKeySid,
+    apiKeySecret: credentials.apiKeySecret,
+  };
 }
 
 // An HTTP token (RFC 9110): what a header name is made of.
@@ -224,6 +261,14 @@ function checkOptions(options: TokenHandlerOptions): void {
     }
   }
   if (options.ttl !== undefined) assertTtl(options.ttl, options.allowShortTtl === true);
+  if (options.maxTtl !== undefined) {
+    assertTtl(options.maxTtl, options.allowShortTtl === true);
+    if (options.ttl !== undefined && options.ttl > options.maxTtl) {
+      throw new InvalidOptionError(
+        `ttl (${options.ttl}) must not exceed maxTtl (${options.maxTtl}): maxTtl is the longest a token may live.`,
+      );
+    }
+  }
   if (options.region !== undefined) assertRegion(options.region);
   if (options.algorithm !== undefined) assertAlgorithm(options.algorithm);
   if (options.now !== undefined && typeof options.now !== 'function') {
@@ -263,8 +308,11 @@ async function isWithin(request: Request, limit: number): Promise<boolean> {
  *
  * Statuses: 200; 401 when `authorize` returns null; 405 for other methods (with `Allow`); 413 for
  * a POST body over `maxBodyBytes`; 403 for a preflight from an origin not listed; 500, with a
- * generic body and one precise log line, for missing credentials, a throwing `authorize` or an
- * `authorize` result that cannot be minted.
+ * generic body and one precise log line, for a throwing `authorize` or an `authorize` result that
+ * cannot be minted. Missing or invalid credentials throw here, when the handler is made.
+ *
+ * It signs with node:crypto where the runtime has it (Node, Bun, Deno), and with Web Crypto
+ * elsewhere (Cloudflare Workers, Vercel Edge): the same token either way.
  *
  * @example
  * ```ts
@@ -283,20 +331,37 @@ async function isWithin(request: Request, limit: number): Promise<boolean> {
 export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
   checkOptions(options);
   const { authorize, cors } = options;
-  const logger = options.logger ?? silent;
   // HEAD is answered as GET is (RFC 9110 asks a server that serves GET to serve HEAD; Express
   // routes HEAD to app.get handlers), with the same status and headers and no body.
   const methods = new Set<string>();
-  for (const method of options.methods ?? ['GET', 'POST']) {
+  for (const method of options.methods ?? ['GET']) {
     methods.add(method);
     if (method === 'GET') methods.add('HEAD');
   }
   const allow = [...methods, ...(cors ? ['OPTIONS'] : [])].join(', ');
   const maxBodyBytes = options.maxBodyBytes ?? 16_384;
   const origins = new Set(cors?.origins ?? []);
-  const resolved = resolveCredentials(options.credentials);
-  const secrets = [resolved.credentials?.apiKeySecret];
-  const log = (message: string): void => logger.error(redact(message, secrets));
+  const credentials = resolveCredentials(options.credentials);
+  const secrets = [credentials.apiKeySecret];
+  const given = options.logger;
+  const report: Report =
+    given === undefined ? consoleOncePerCause() : (level, _cause, message) => given[level](message);
+  const log = (cause: string, message: string): void =>
+    report('error', cause, redact(message, secrets));
+  // The identity warning names no identity, so it says all it has to say the first time.
+  let identityWarned = false;
+  const identityLogger = {
+    warn: (message: string): void => {
+      if (identityWarned) return;
+      identityWarned = true;
+      report('warn', 'reserved_identity_characters', `token handler: ${message}`);
+    },
+  };
+  const maxTtl = options.maxTtl ?? options.ttl ?? DEFAULT_TTL;
+  const defaultTtl = options.ttl ?? Math.min(DEFAULT_TTL, maxTtl);
+  // Where node:crypto exists the token is signed within the request event; elsewhere, Web Crypto.
+  const sign: (prepared: PreparedAccessToken) => MintedAccessToken | Promise<MintedAccessToken> =
+    hasSyncHmac ? (prepared) => signPrepared(prepared) : signPreparedAsync;
   // The preflight's fixed headers, written once: the options were checked above.
   const preflightMethods = [...methods].join(', ');
   const preflightHeaders = (cors?.allowHeaders ?? ['authorization', 'content-type']).join(', ');
@@ -337,40 +402,59 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
   const describeError = (error: unknown): string =>
     error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
-  const threw = (error: unknown, what: string, headers: Record<string, string> | undefined) => {
-    log(`token handler: ${what}, answering 500: ${describeError(error)}`);
+  const threw = (
+    error: unknown,
+    cause: string,
+    what: string,
+    headers: Record<string, string> | undefined,
+  ) => {
+    log(cause, `token handler: ${what}, answering 500: ${describeError(error)}`);
     return failure(headers);
+  };
+
+  const answer = (minted: MintedAccessToken, headers: Record<string, string> | undefined) => {
+    // The token is base64url and dots, the date ISO: only the identity needs escaping.
+    const body = `{"token":"${minted.token}","identity":${JSON.stringify(minted.identity)},"expiresAt":"${new Date(minted.expiresAt * 1000).toISOString()}"}`;
+    return json(200, body, headers);
   };
 
   /** Mints for what `authorize` returned, and writes the answer. */
   function grant(
     result: AuthorizeResult | null | undefined,
-    credentials: Credentials,
     headers: Record<string, string> | undefined,
-  ): TokenReply {
+  ): TokenReply | Promise<TokenReply> {
     if (result === null || result === undefined) {
       return json(401, '{"error":"unauthorized"}', headers);
     }
     if (typeof result !== 'object') {
       log(
+        'authorize_result',
         `token handler: authorize() must return { identity, grants } or null, answering 500; got ${describeValue(result)}.`,
       );
       return failure(headers);
     }
-    let minted: ReturnType<typeof signAccessToken>;
+    // A number above the cap is cut to it; anything else is checked as a ttl when minting.
+    const asked = result.ttl;
+    const ttl =
+      asked === undefined
+        ? defaultTtl
+        : typeof asked === 'number' && asked > maxTtl
+          ? maxTtl
+          : asked;
+    let prepared: PreparedAccessToken;
     try {
-      minted = signAccessToken({
+      prepared = prepareAccessToken({
         accountSid: credentials.accountSid,
         apiKeySid: credentials.apiKeySid,
         apiKeySecret: credentials.apiKeySecret,
         identity: result.identity,
         grants: result.grants,
-        ttl: result.ttl ?? options.ttl,
+        ttl,
         region: options.region,
         algorithm: options.algorithm,
         allowShortTtl: options.allowShortTtl,
         strictIdentity: options.strictIdentity,
-        logger,
+        logger: identityLogger,
         now: options.now,
       });
     } catch (error) {
@@ -378,34 +462,35 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
       // A wrapped foreign error (a grant's toPayload() threw) is the precise part: log it too.
       const cause = error.cause === undefined ? '' : `; cause: ${describeError(error.cause)}`;
       log(
+        `mint:${error.code}`,
         `token handler: cannot mint a token for what authorize() returned, answering 500: ${error.message} (${error.code})${cause}`,
       );
       return failure(headers);
     }
-    // The token is base64url and dots, the date ISO: only the identity needs escaping.
-    const body = `{"token":"${minted.token}","identity":${JSON.stringify(minted.identity)},"expiresAt":"${new Date(minted.expiresAt * 1000).toISOString()}"}`;
-    return json(200, body, headers);
+    const minted = sign(prepared);
+    return minted instanceof Promise
+      ? minted.then((ready) => answer(ready, headers))
+      : answer(minted, headers);
   }
 
   function authorized(
     request: Request,
-    credentials: Credentials,
     headers: Record<string, string> | undefined,
   ): TokenReply | Promise<TokenReply> {
     let result: ReturnType<Authorize>;
     try {
       result = authorize(request);
     } catch (error) {
-      return threw(error, 'authorize() threw', headers);
+      return threw(error, 'authorize_threw', 'authorize() threw', headers);
     }
     // A synchronous authorize is answered synchronously: no promise turns on the hot path.
     if (result !== null && typeof result === 'object' && 'then' in result) {
       return Promise.resolve(result).then(
-        (value) => grant(value, credentials, headers),
-        (error: unknown) => threw(error, 'authorize() threw', headers),
+        (value) => grant(value, headers),
+        (error: unknown) => threw(error, 'authorize_threw', 'authorize() threw', headers),
       );
     }
-    return grant(result, credentials, headers);
+    return grant(result, headers);
   }
 
   function reply(
@@ -429,11 +514,6 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
     if (!methods.has(method)) {
       return json(405, '{"error":"method_not_allowed"}', headers, allow);
     }
-    const { credentials, problem } = resolved;
-    if (credentials === undefined) {
-      log(`token handler: misconfigured, answering 500: ${problem.message} (${problem.code})`);
-      return failure(headers);
-    }
     if (method === 'POST') {
       const declared = request.headers.get('content-length');
       if (bodyCheck === 'too_large' || (declared !== null && Number(declared) > maxBodyBytes)) {
@@ -442,12 +522,12 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
       if (bodyCheck === 'unchecked' && declared === null && request.body !== null) {
         return isWithin(request, maxBodyBytes).then((within) =>
           within
-            ? authorized(request, credentials, headers)
+            ? authorized(request, headers)
             : json(413, '{"error":"payload_too_large"}', headers),
         );
       }
     }
-    return authorized(request, credentials, headers);
+    return authorized(request, headers);
   }
 
   /**
@@ -459,12 +539,14 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
     let headers: Record<string, string> | undefined;
     try {
       headers = corsHeaders(request);
-      const answer = reply(request, bodyCheck, headers);
-      return answer instanceof Promise
-        ? answer.catch((error: unknown) => threw(error, 'unexpected failure', headers))
-        : answer;
+      const replied = reply(request, bodyCheck, headers);
+      return replied instanceof Promise
+        ? replied.catch((error: unknown) =>
+            threw(error, 'unexpected', 'unexpected failure', headers),
+          )
+        : replied;
     } catch (error) {
-      return threw(error, 'unexpected failure', headers);
+      return threw(error, 'unexpected', 'unexpected failure', headers);
     }
   }
 

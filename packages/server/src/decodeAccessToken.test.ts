@@ -1,7 +1,11 @@
 import { Buffer } from 'node:buffer';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { decodeAccessToken, verifyAccessTokenSignature } from './decodeAccessToken.js';
+import {
+  decodeAccessToken,
+  verifyAccessTokenSignature,
+  verifyAccessTokenSignatureAsync,
+} from './decodeAccessToken.js';
 import { AccessTokenError } from './errors.js';
 import { mintAccessToken } from './mintAccessToken.js';
 
@@ -91,5 +95,37 @@ describe('verifyAccessTokenSignature', () => {
     }
     expect(error).toBeInstanceOf(AccessTokenError);
     expect(error).toMatchObject({ code: 'invalid_signature', name: 'InvalidSignatureError' });
+  });
+});
+
+describe('verifyAccessTokenSignatureAsync (Web Crypto)', () => {
+  it('accepts what the synchronous check accepts, for each algorithm', async () => {
+    for (const algorithm of ['HS256', 'HS384', 'HS512'] as const) {
+      const signed = mintAccessToken({
+        accountSid: 'AC0123456789abcdef0123456789abcdef',
+        apiKeySid: 'SKfedcba9876543210fedcba9876543210',
+        apiKeySecret: SECRET,
+        identity: 'alice',
+        algorithm,
+      });
+      await expect(verifyAccessTokenSignatureAsync(signed, SECRET)).resolves.toEqual(
+        verifyAccessTokenSignature(signed, SECRET),
+      );
+    }
+  });
+
+  it('rejects another secret, a changed payload, and a signature of an impossible length', async () => {
+    const [header, , signature] = token.split('.');
+    const forged = `${header}.${part({ grants: { identity: 'mallory' } })}.${signature}`;
+    for (const [candidate, secret] of [
+      [token, 'another-secret'],
+      [forged, SECRET],
+      [`${token.slice(0, token.lastIndexOf('.'))}.abcde`, SECRET],
+    ] as const) {
+      await expect(verifyAccessTokenSignatureAsync(candidate, secret)).rejects.toMatchObject({
+        code: 'invalid_signature',
+      });
+      expect(() => verifyAccessTokenSignature(candidate, secret)).toThrow(AccessTokenError);
+    }
   });
 });

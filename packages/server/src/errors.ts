@@ -13,7 +13,8 @@ export type AccessTokenErrorCode =
   | 'missing_credentials'
   | 'malformed_token'
   | 'invalid_signature'
-  | 'invalid_option';
+  | 'invalid_option'
+  | 'unsupported_runtime';
 
 /** Options every error of this package takes. */
 export interface AccessTokenErrorOptions {
@@ -153,5 +154,17 @@ export class InvalidOptionError extends AccessTokenError {
   override name = 'InvalidOptionError';
   constructor(message: string, options?: AccessTokenErrorOptions) {
     super('invalid_option', message, options);
+  }
+}
+
+/**
+ * The runtime lacks what the call needs: a synchronous mint or verify where there is no
+ * `node:crypto` (use the `Async` form, which signs with Web Crypto), or `toNodeListener` where
+ * there is no `node:http` stack.
+ */
+export class UnsupportedRuntimeError extends AccessTokenError {
+  override name = 'UnsupportedRuntimeError';
+  constructor(message: string, options?: AccessTokenErrorOptions) {
+    super('unsupported_runtime', message, options);
   }
 }

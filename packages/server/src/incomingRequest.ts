@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
 import { IncomingHeaders } from './incomingHeaders.js';
+import { requireNodeBuiltin } from './runtime.js';
 
 const incoming = Symbol('incoming');
 const realRequest = Symbol('realRequest');
@@ -47,6 +47,7 @@ function materialise(lazy: LazyRequest): Request {
       headers: [...headersOf(lazy)],
     };
     if (body === 'stream') {
+      const { Readable } = requireNodeBuiltin('node:stream', 'toNodeListener()');
       init.body = Readable.toWeb(lazy[incoming]) as ReadableStream<Uint8Array>;
       init.duplex = 'half';
     } else if (body !== undefined) {

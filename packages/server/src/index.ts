@@ -14,7 +14,11 @@ export type {
   AccessTokenPayload,
   DecodedAccessToken,
 } from './decodeAccessToken.js';
-export { decodeAccessToken, verifyAccessTokenSignature } from './decodeAccessToken.js';
+export {
+  decodeAccessToken,
+  verifyAccessTokenSignature,
+  verifyAccessTokenSignatureAsync,
+} from './decodeAccessToken.js';
 export type { AccessTokenErrorCode, AccessTokenErrorOptions } from './errors.js';
 export {
   AccessTokenError,
@@ -32,6 +36,7 @@ export {
   MissingCredentialsError,
   ReservedIdentityCharactersError,
   UnsupportedAlgorithmError,
+  UnsupportedRuntimeError,
 } from './errors.js';
 export type {
   ChatGrantOptions,
@@ -58,7 +63,7 @@ export {
 } from './grants.js';
 export type { Logger } from './logger.js';
 export type { Credentials, MintAccessTokenOptions, MintOptions } from './mintAccessToken.js';
-export { mintAccessToken } from './mintAccessToken.js';
+export { mintAccessToken, mintAccessTokenAsync } from './mintAccessToken.js';
 export type { FetchHandler, NodeListener, NodeListenerOptions } from './toNodeListener.js';
 export { toNodeListener } from './toNodeListener.js';
 export type { Algorithm } from './validation.js';

@@ -12,7 +12,11 @@ import {
   VideoGrant,
   VoiceGrant,
 } from './grants.js';
-import { type MintAccessTokenOptions, mintAccessToken } from './mintAccessToken.js';
+import {
+  type MintAccessTokenOptions,
+  mintAccessToken,
+  mintAccessTokenAsync,
+} from './mintAccessToken.js';
 
 const Official = twilio.jwt.AccessToken;
 const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
@@ -143,6 +147,19 @@ describe('mintAccessToken against the official twilio helper', () => {
 
       it(`${testCase.name}, ${algorithm}: the same token, byte for byte`, () => {
         expect(ours(testCase, 'alice', algorithm)).toBe(official(testCase, 'alice', algorithm));
+      });
+
+      it(`${testCase.name}, ${algorithm}: the same token from the Web Crypto mint`, async () => {
+        const webCrypto = await mintAccessTokenAsync({
+          accountSid: ACCOUNT_SID,
+          apiKeySid: API_KEY_SID,
+          apiKeySecret: SECRET,
+          identity: 'zoë "z" <z@example.com>',
+          algorithm,
+          grants: testCase.ours(),
+          ...testCase.options,
+        });
+        expect(webCrypto).toBe(official(testCase, 'zoë "z" <z@example.com>', algorithm));
       });
     }
   }
@@ -434,5 +451,33 @@ describe('identities with reserved characters', () => {
     const warn = vi.fn();
     mintAccessToken({ ...base, identity: 'Alice_Smith-1.2~zoë 用户', logger: { warn } });
     expect(warn).not.toHaveBeenCalled();
+  });
+});
+
+describe('mintAccessTokenAsync (Web Crypto)', () => {
+  const options = {
+    accountSid: ACCOUNT_SID,
+    apiKeySid: API_KEY_SID,
+    apiKeySecret: SECRET,
+    identity: 'alice',
+  };
+
+  it('rejects invalid options with the same typed errors, never throwing synchronously', async () => {
+    const pending = mintAccessTokenAsync({ ...options, ttl: 10 });
+    await expect(pending).rejects.toMatchObject({ code: 'invalid_ttl' });
+    await expect(mintAccessTokenAsync({ ...options, apiKeySecret: '' })).rejects.toBeInstanceOf(
+      AccessTokenError,
+    );
+  });
+
+  it('signs each secret with its own key, concurrently too', async () => {
+    const secrets = ['web-secret-a', 'web-secret-b', 'web-secret-a', 'web-secret-c'];
+    const tokens = await Promise.all(
+      secrets.map((apiKeySecret) => mintAccessTokenAsync({ ...options, apiKeySecret })),
+    );
+    for (const [index, token] of tokens.entries()) {
+      expect(token).toBe(mintAccessToken({ ...options, apiKeySecret: secrets[index]! }));
+      await jwtVerify(token, new TextEncoder().encode(secrets[index]!));
+    }
   });
 });

@@ -1,8 +1,7 @@
-import { Buffer } from 'node:buffer';
-import { createHmac } from 'node:crypto';
+import { textToBase64url } from './base64url.js';
 import { AccessTokenError, InvalidGrantError, InvalidOptionError } from './errors.js';
 import type { Grant } from './grants.js';
-import { secretKeyFor } from './keyCache.js';
+import { hmacSync, hmacWeb } from './hmac.js';
 import type { Logger } from './logger.js';
 import {
   type Algorithm,
@@ -63,11 +62,10 @@ export interface MintedAccessToken {
   expiresAt: number;
 }
 
-const hashes = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' } as const;
 const grantKeyPattern = /^[A-Za-z][A-Za-z0-9_]*$/;
 const headerSegments = new Map<string, string>();
 
-const base64url = (text: string): string => Buffer.from(text, 'utf8').toString('base64url');
+const base64url = textToBase64url;
 
 // Key order as the official helper (jsonwebtoken) writes it: alg, typ, cty, then twr.
 function headerSegment(algorithm: Algorithm, region: string | undefined): string {
@@ -128,12 +126,23 @@ function grantsClaim(identity: string, grants: readonly Grant[] | undefined): st
   }
 }
 
+/** A token ready to sign: the signing input, and what signing and the answer need. */
+export interface PreparedAccessToken {
+  signingInput: string;
+  algorithm: Algorithm;
+  secret: string;
+  identity: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
 /**
- * Validates, then signs. The payload is written as a string in the official helper's key order
- * (`jti`, `grants`, `nbf`, `iat`, `exp`, `iss`, `sub`): the SIDs are validated hex, the numbers
- * integers, so only the grants need `JSON.stringify`.
+ * Validates, and writes the signing input. The payload is written as a string in the official
+ * helper's key order (`jti`, `grants`, `nbf`, `iat`, `exp`, `iss`, `sub`): the SIDs are validated
+ * hex, the numbers integers, so only the grants need `JSON.stringify`. Synchronous in every
+ * runtime: only the signature differs between node:crypto and Web Crypto.
  */
-export function signAccessToken(options: MintAccessTokenOptions): MintedAccessToken {
+export function prepareAccessToken(options: MintAccessTokenOptions): PreparedAccessToken {
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError('mintAccessToken() needs an options object.');
   }
@@ -159,19 +168,46 @@ export function signAccessToken(options: MintAccessTokenOptions): MintedAccessTo
   const nbfClaim = nbf === undefined ? '' : `,"nbf":${nbf}`;
   const payload = `{"jti":"${apiKeySid}-${issuedAt}","grants":${grants}${nbfClaim},"iat":${issuedAt},"exp":${expiresAt},"iss":"${apiKeySid}","sub":"${accountSid}"}`;
   const signingInput = `${headerSegment(algorithm, region)}.${base64url(payload)}`;
-  const signature = createHmac(hashes[algorithm], secretKeyFor(apiKeySecret))
-    .update(signingInput)
-    .digest('base64url');
-  return { token: `${signingInput}.${signature}`, identity, issuedAt, expiresAt };
+  return { signingInput, algorithm, secret: apiKeySecret, identity, issuedAt, expiresAt };
+}
+
+const minted = (prepared: PreparedAccessToken, signature: string): MintedAccessToken => ({
+  token: `${prepared.signingInput}.${signature}`,
+  identity: prepared.identity,
+  issuedAt: prepared.issuedAt,
+  expiresAt: prepared.expiresAt,
+});
+
+/** Signs a prepared token with node:crypto; an {@link UnsupportedRuntimeError} where there is none. */
+export function signPrepared(
+  prepared: PreparedAccessToken,
+  what = 'mintAccessToken()',
+): MintedAccessToken {
+  const { algorithm, secret, signingInput } = prepared;
+  return minted(prepared, hmacSync(algorithm, secret, signingInput, what));
+}
+
+/** Signs a prepared token with Web Crypto. */
+export async function signPreparedAsync(prepared: PreparedAccessToken): Promise<MintedAccessToken> {
+  const { algorithm, secret, signingInput } = prepared;
+  return minted(prepared, await hmacWeb(algorithm, secret, signingInput));
+}
+
+/** Validates, then signs with node:crypto. */
+export function signAccessToken(options: MintAccessTokenOptions): MintedAccessToken {
+  return signPrepared(prepareAccessToken(options));
 }
 
 /**
- * Mints a Twilio access token: validates the credentials, identity and lifetime, then signs with
- * `node:crypto`. The output is the official `twilio` helper's, claim for claim and byte for byte
- * in the same second, at a fraction of the cost.
+ * Mints a Twilio access token: validates the credentials, identity and lifetime, then signs
+ * synchronously with `node:crypto` (Node, Bun, Deno, Workers with `nodejs_compat`). The output is
+ * the official `twilio` helper's, claim for claim and byte for byte in the same second, at a
+ * fraction of the cost. Where there is no `node:crypto` (a Worker without `nodejs_compat`, Vercel
+ * Edge), use {@link mintAccessTokenAsync}.
  *
  * @throws {AccessTokenError} with a stable `code` when an option is invalid; the message never
- * contains the secret.
+ * contains the secret. An `UnsupportedRuntimeError` (`unsupported_runtime`) where the runtime has
+ * no `node:crypto`.
  *
  * @example
  * ```ts
@@ -192,4 +228,34 @@ export function signAccessToken(options: MintAccessTokenOptions): MintedAccessTo
  */
 export function mintAccessToken(options: MintAccessTokenOptions): string {
   return signAccessToken(options).token;
+}
+
+/**
+ * Mints the same token as {@link mintAccessToken}, byte for byte, signing with Web Crypto
+ * (`crypto.subtle`, HMAC SHA-256, SHA-384 or SHA-512): the form for every runtime, Cloudflare
+ * Workers without `nodejs_compat` and Vercel Edge included. Where `node:crypto` exists the
+ * synchronous {@link mintAccessToken} is several times faster.
+ *
+ * @throws (rejects with) {AccessTokenError} as {@link mintAccessToken} does.
+ *
+ * @example
+ * ```ts
+ * import { ChatGrant, mintAccessTokenAsync } from '@access-manager/server';
+ *
+ * export default {
+ *   async fetch(request: Request, env: Env): Promise<Response> {
+ *     const token = await mintAccessTokenAsync({
+ *       accountSid: env.TWILIO_ACCOUNT_SID,
+ *       apiKeySid: env.TWILIO_API_KEY,
+ *       apiKeySecret: env.TWILIO_API_SECRET,
+ *       identity: 'user-42',
+ *       grants: [new ChatGrant({ serviceSid: env.TWILIO_CONVERSATIONS_SERVICE_SID })],
+ *     });
+ *     return Response.json({ token });
+ *   },
+ * };
+ * ```
+ */
+export async function mintAccessTokenAsync(options: MintAccessTokenOptions): Promise<string> {
+  return (await signPreparedAsync(prepareAccessToken(options))).token;
 }

@@ -4,7 +4,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTokenHandler, type TokenHandlerOptions } from './createTokenHandler.js';
 import { decodeAccessToken } from './decodeAccessToken.js';
 import { ChatGrant } from './grants.js';
-import { type FetchHandler, type NodeListener, toNodeListener } from './toNodeListener.js';
+import {
+  type FetchHandler,
+  type NodeListener,
+  type NodeListenerOptions,
+  toNodeListener,
+} from './toNodeListener.js';
 
 const credentials = {
   accountSid: 'AC0123456789abcdef0123456789abcdef',
@@ -26,10 +31,55 @@ async function serve(listener: NodeListener): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-const tokenListener = (options: Partial<TokenHandlerOptions> = {}) =>
+// POST is served: most of these tests are about reading a body.
+const tokenListener = (
+  options: Partial<TokenHandlerOptions> = {},
+  listenerOptions: NodeListenerOptions = {},
+) =>
   toNodeListener(
-    createTokenHandler({ credentials, authorize: () => ({ identity: 'alice' }), ...options }),
+    createTokenHandler({
+      credentials,
+      methods: ['GET', 'POST'],
+      authorize: () => ({ identity: 'alice' }),
+      ...options,
+    }),
+    listenerOptions,
   );
+
+/**
+ * A POST that declares `declared` bytes and sends `sent` of them, then waits: a body trickled
+ * too slowly. Resolves with the answer and whether the server closed the connection.
+ */
+function trickle(
+  url: string,
+  declared: number,
+  sent: string,
+): Promise<{ status: number; body: string; closed: boolean; elapsedMs: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      `${url}/token`,
+      { method: 'POST', headers: { 'content-length': String(declared) }, agent: false },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        response.on('end', () => {
+          const status = response.statusCode ?? 0;
+          // The socket closes right after a `connection: close` answer.
+          const finish = () =>
+            resolve({ status, body, closed: true, elapsedMs: performance.now() - started });
+          if (request.socket?.destroyed) finish();
+          else request.socket?.once('close', finish);
+        });
+      },
+    );
+    request.on('error', reject);
+    request.write(sent);
+  });
+}
 
 /** A raw request, to send what fetch will not (a chunked body, an exact method). */
 function raw(
@@ -336,5 +386,68 @@ describe('toNodeListener with any fetch handler', () => {
     expect(response.status).toBe(500);
     expect(await response.json()).toEqual({ error: 'internal_error' });
     expect(error).toHaveBeenCalledWith(expect.stringContaining('broken handler'));
+  });
+});
+
+describe('toNodeListener: a body that arrives too slowly', () => {
+  it('answers 408 and closes the connection once bodyTimeoutMs has passed, without authorize', async () => {
+    const authorize = vi.fn(() => ({ identity: 'alice' }));
+    const url = await serve(tokenListener({ authorize }, { bodyTimeoutMs: 200 }));
+    const answer = await trickle(url, 100, 'x');
+    expect(answer.status).toBe(408);
+    expect(JSON.parse(answer.body)).toEqual({ error: 'request_timeout' });
+    expect(answer.closed).toBe(true);
+    expect(answer.elapsedMs).toBeGreaterThanOrEqual(190);
+    expect(answer.elapsedMs).toBeLessThan(5000);
+    expect(authorize).not.toHaveBeenCalled();
+  });
+
+  it('does the same for a handler that reads the body itself', async () => {
+    const handler = vi.fn(async (request: Request) => new Response(await request.text()));
+    const url = await serve(toNodeListener(handler, { bodyTimeoutMs: 200 }));
+    const answer = await trickle(url, 100, 'x');
+    expect(answer.status).toBe(408);
+    expect(answer.closed).toBe(true);
+  });
+
+  it('lets a body that arrives in time through, and has a 10 s default', async () => {
+    const url = await serve(tokenListener({}, { bodyTimeoutMs: 200 }));
+    const answer = await raw(`${url}/token`, 'POST', ['{"a"', ':1}']);
+    expect(answer.status).toBe(200);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let resolved = false;
+      const listener = tokenListener();
+      const { PassThrough } = await import('node:stream');
+      const request = Object.assign(new PassThrough(), {
+        method: 'POST',
+        url: '/token',
+        headers: { 'content-length': '10' },
+        rawHeaders: ['content-length', '10'],
+        socket: {},
+      });
+      const written: { status?: number } = {};
+      const response = {
+        headersSent: false,
+        writeHead: (status: number) => {
+          written.status = status;
+          resolved = true;
+        },
+        end: () => {},
+      };
+      listener(request as never, response as never);
+      await vi.advanceTimersByTimeAsync(9_999);
+      expect(resolved).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(written.status).toBe(408);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('rejects a bodyTimeoutMs that is not a non-negative integer', () => {
+    const handler = () => new Response('');
+    expect(() => toNodeListener(handler, { bodyTimeoutMs: -1 })).toThrow(/bodyTimeoutMs/);
+    expect(() => toNodeListener(handler, { bodyTimeoutMs: 1.5 })).toThrow(/bodyTimeoutMs/);
   });
 });

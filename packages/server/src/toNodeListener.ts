@@ -1,14 +1,26 @@
-import { Buffer } from 'node:buffer';
+import type { Buffer as NodeBuffer } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type TokenReply, tokenHandlerInternals } from './createTokenHandler.js';
+import { InvalidOptionError } from './errors.js';
 import { type IncomingBody, incomingRequest } from './incomingRequest.js';
 import { type Logger, redact } from './logger.js';
+import { requireNodeBuiltin } from './runtime.js';
+import { describeValue } from './validation.js';
 
 /** Options of {@link toNodeListener}. */
 export interface NodeListenerOptions {
   /** Receives a line when a handler not made by `createTokenHandler` throws (answered 500). */
   logger?: Pick<Logger, 'error'> | undefined;
+  /**
+   * How long a request body may take to arrive, in milliseconds, from the moment the listener
+   * gets the request; past it the answer is 408 and the connection is closed. Default 10,000:
+   * without it, a body trickled a byte at a time holds a socket for Node's `requestTimeout`
+   * (300 s). `0` turns it off.
+   */
+  bodyTimeoutMs?: number | undefined;
 }
+
+const defaultBodyTimeoutMs = 10_000;
 
 /** A `node:http` request listener, also an Express (or Connect) route handler. */
 export type NodeListener = (request: IncomingMessage, response: ServerResponse) => void;
@@ -17,6 +29,10 @@ export type NodeListener = (request: IncomingMessage, response: ServerResponse) 
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
 const tooLarge = Symbol('tooLarge');
+const timedOut = Symbol('timedOut');
+
+// Found when a listener is made: every runtime with node:http has node:buffer.
+let Buffer: typeof NodeBuffer;
 
 // These describe the bytes on the wire, which a body parser consumed and may have decoded
 // (body-parser inflates gzip): they do not describe what it left on `req.body`.
@@ -65,17 +81,29 @@ function parsedBody(request: IncomingMessage, limit: number): ParsedBody {
   };
 }
 
-/** Reads a body up to `limit` bytes; `tooLarge` past it, without reading further. */
+/**
+ * Reads a body up to `limit` bytes; `tooLarge` past it, without reading further; `timedOut` if it
+ * has not all come within `timeoutMs`.
+ */
 function readBody(
   request: IncomingMessage,
   limit: number,
-): Promise<Uint8Array<ArrayBuffer> | typeof tooLarge> {
+  timeoutMs: number,
+): Promise<Uint8Array<ArrayBuffer> | typeof tooLarge | typeof timedOut> {
   const declared = Number(request.headers['content-length']);
   if (declared > limit) return Promise.resolve(tooLarge);
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    const chunks: NodeBuffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer): void => {
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => {
+            cleanup();
+            request.pause();
+            resolve(timedOut);
+          }, timeoutMs)
+        : undefined;
+    const onData = (chunk: NodeBuffer): void => {
       size += chunk.length;
       if (size > limit) {
         cleanup();
@@ -94,6 +122,7 @@ function readBody(
       reject(error);
     };
     const cleanup = (): void => {
+      clearTimeout(timer);
       request.off('data', onData);
       request.off('end', onEnd);
       request.off('error', onError);
@@ -103,6 +132,13 @@ function readBody(
     request.on('error', onError);
   });
 }
+
+// A new object each time: writeReply adds to the headers it is given.
+const requestTimeout = (): TokenReply => ({
+  status: 408,
+  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+  body: '{"error":"request_timeout"}',
+});
 
 function writeReply(response: ServerResponse, reply: TokenReply, close: boolean): void {
   const headers: Record<string, string | number> = reply.headers;
@@ -114,6 +150,8 @@ function writeReply(response: ServerResponse, reply: TokenReply, close: boolean)
 }
 
 async function writeResponse(response: ServerResponse, answer: Response): Promise<void> {
+  // Answered 408 while the handler still waited for the body.
+  if (response.headersSent) return;
   const headers: Record<string, string | string[]> = {};
   answer.headers.forEach((value, name) => {
     if (name !== 'set-cookie') headers[name] = value;
@@ -146,6 +184,7 @@ function fail(response: ServerResponse): void {
  * parser read it first, what it left on `req.body` is handed on: a string or bytes as they are,
  * an object as JSON with `content-type: application/json`, in both cases without the
  * `content-length`, `transfer-encoding` and `content-encoding` of the bytes the parser read.
+ * A body that has not all arrived within `bodyTimeoutMs` (10 s) is answered 408.
  *
  * @example
  * ```ts
@@ -161,6 +200,13 @@ export function toNodeListener(
   handler: FetchHandler,
   options: NodeListenerOptions = {},
 ): NodeListener {
+  Buffer = requireNodeBuiltin('node:buffer', 'toNodeListener()').Buffer;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? defaultBodyTimeoutMs;
+  if (!Number.isSafeInteger(bodyTimeoutMs) || bodyTimeoutMs < 0) {
+    throw new InvalidOptionError(
+      `bodyTimeoutMs must be a non-negative integer of milliseconds; got ${describeValue(bodyTimeoutMs)}.`,
+    );
+  }
   const internals = tokenHandlerInternals(handler);
   if (internals === undefined) {
     const onError = (error: unknown, response: ServerResponse): void => {
@@ -171,6 +217,9 @@ export function toNodeListener(
     return (request, response) => {
       const method = request.method ?? 'GET';
       const body: IncomingBody = method === 'GET' || method === 'HEAD' ? undefined : 'stream';
+      if (body === 'stream' && bodyTimeoutMs > 0 && !request.readableEnded) {
+        guardBody(request, response, bodyTimeoutMs);
+      }
       Promise.resolve()
         .then(() => handler(incomingRequest(request, method, body)))
         .then((answer) => writeResponse(response, answer))
@@ -182,9 +231,13 @@ export function toNodeListener(
     request: IncomingMessage,
     response: ServerResponse,
     method: string,
-    body: Uint8Array<ArrayBuffer> | typeof tooLarge | undefined,
+    body: Uint8Array<ArrayBuffer> | typeof tooLarge | typeof timedOut | undefined,
     rawHeaders?: readonly string[],
   ): void => {
+    if (body === timedOut) {
+      writeReply(response, requestTimeout(), true);
+      return;
+    }
     const refused = body === tooLarge;
     const lazy = incomingRequest(request, method, refused ? undefined : body, rawHeaders);
     const replied = reply(lazy, refused ? 'too_large' : 'within_limit');
@@ -210,11 +263,26 @@ export function toNodeListener(
         answer(request, response, method, parsed.bytes, parsed.rawHeaders);
         return;
       }
-      readBody(request, maxBodyBytes)
+      readBody(request, maxBodyBytes, bodyTimeoutMs)
         .then((body) => answer(request, response, method, body))
         .catch(() => fail(response));
     } catch {
       fail(response);
     }
   };
+}
+
+/**
+ * For a handler that reads the body itself: answers 408 and closes the connection if the body has
+ * not all arrived in time. The handler's own answer, if it comes later, is dropped.
+ */
+function guardBody(request: IncomingMessage, response: ServerResponse, timeoutMs: number): void {
+  const timer = setTimeout(() => {
+    if (request.readableEnded || response.headersSent) return;
+    writeReply(response, requestTimeout(), true);
+  }, timeoutMs);
+  const clear = (): void => clearTimeout(timer);
+  request.once('end', clear);
+  request.once('close', clear);
+  response.once('close', clear);
 }

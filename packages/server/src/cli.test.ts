@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
@@ -88,12 +88,40 @@ describe('access-manager (spawned)', () => {
 
   it('exits 1 with one line when the signature does not match, without echoing the secret', () => {
     const token = run(['mint', '--identity', 'alice']).stdout.trim();
-    const result = run(['decode', token, '--secret', 'the-wrong-secret']);
+    const result = run(['decode', token, '--secret-stdin'], { input: 'the-wrong-secret\n' });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain('invalid_signature');
     expect(result.stderr).not.toContain('the-wrong-secret');
+  });
+
+  it('verifies with a secret from standard input or from a named variable', () => {
+    const token = run(['mint', '--identity', 'alice']).stdout.trim();
+    const stdin = run(['decode', token, '--secret-stdin'], {
+      input: `${env.TWILIO_API_SECRET}\n`,
+    });
+    expect(stdin.stderr).toBe('');
+    expect(stdin.stdout).toMatch(/^signature +verified \(HS256\)$/m);
+    const named = run(['decode', token, '--verify', '--secret-env', 'MY_SECRET'], {
+      env: { MY_SECRET: env.TWILIO_API_SECRET },
+    });
+    expect(named.stdout).toMatch(/^signature +verified \(HS256\)$/m);
+  });
+
+  it('prints its version, and runs from a clone as the README says', () => {
+    const { version } = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    expect(run(['--version']).stdout).toBe(`${version}\n`);
+    // README: "node packages/server/bin/access-manager.js ..." from the root of a clone.
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
+    const fromClone = spawnSync(
+      process.execPath,
+      ['packages/server/bin/access-manager.js', '--version'],
+      { cwd: root, encoding: 'utf8', timeout: 10_000 },
+    );
+    expect(fromClone.stdout).toBe(`${version}\n`);
   });
 
   it('exits 1 with a coded line for a token whose alg is an inherited name such as "constructor"', () => {
@@ -113,7 +141,9 @@ describe('access-manager (spawned)', () => {
     );
     const ttl = run(['mint', '--identity', 'alice', '--ttl', '60']);
     expect(ttl.code).toBe(1);
-    expect(ttl.stderr).toMatch(/^access-manager: ttl must be .*\(invalid_ttl\)\n$/);
+    expect(ttl.stderr).toBe(
+      'access-manager: --ttl 60 is under 180 seconds; add --allow-short-ttl to allow it (development and tests only). (invalid_ttl)\n',
+    );
     const usage = run(['mint', '--identity', 'alice', '--bogus']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toBe(
@@ -163,6 +193,56 @@ describe('access-manager (in process)', () => {
     expect(strict.code).toBe(1);
   });
 
+  it('says what was typed for a bad --ttl, in its own words', () => {
+    expect(inProcess(['mint', '--identity', 'a', '--ttl', 'abc']).stderr).toBe(
+      'access-manager: --ttl must be a whole number of seconds from 180 to 86400; got "abc". (invalid_ttl)\n',
+    );
+    expect(inProcess(['mint', '--identity', 'a', '--ttl', '-5']).stderr).toBe(
+      'access-manager: --ttl must be a whole number of seconds from 180 to 86400; got "-5". (invalid_ttl)\n',
+    );
+    expect(inProcess(['mint', '--identity', 'a', '--ttl', '90000']).stderr).toBe(
+      'access-manager: --ttl must be from 180 to 86400 seconds; got "90000". (invalid_ttl)\n',
+    );
+    expect(
+      inProcess(['mint', '--identity', 'a', '--ttl', '0', '--allow-short-ttl']).stderr,
+    ).toMatch(/--ttl must be from 1 to 86400 seconds; got "0"/);
+    const missing = inProcess(['mint', '--identity', 'a', '--ttl']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(
+      'access-manager: --ttl needs a value. Run "access-manager help".\n',
+    );
+    expect(inProcess(['mint', '--identity', '--chat', 'IS1']).stderr).toMatch(
+      /^access-manager: --identity needs a value\./,
+    );
+  });
+
+  it('checks service and application SIDs for their prefix', () => {
+    const sid = '00000000000000000000000000000001';
+    expect(inProcess(['mint', '--identity', 'a', '--chat', `IS${sid}`]).code).toBe(0);
+    const cases = [
+      ['--chat', `AP${sid}`, /--chat must be a Conversations \(Chat\) service SID, "IS" followed/],
+      [
+        '--sync',
+        'IS123',
+        /--sync must be a Sync service SID, .*got 5 characters starting with "IS"/,
+      ],
+      ['--voice-app', `IS${sid}`, /--voice-app must be a TwiML application SID, "AP"/],
+    ] as const;
+    for (const [flag, value, message] of cases) {
+      const result = inProcess(['mint', '--identity', 'a', flag, value]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).toMatch(/\(invalid_option\)\n$/);
+    }
+  });
+
+  it('refuses a secret on the command line, without echoing it', () => {
+    const result = inProcess(['decode', 'a.b.c', '--secret', 'typed-secret-value']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--secret is not taken on the command line/);
+    expect(result.stderr).not.toContain('typed-secret-value');
+  });
+
   it('rejects malformed tokens and usage errors with one line, never the token', () => {
     const token = mintAccessToken({
       accountSid: env.TWILIO_ACCOUNT_SID,
@@ -180,6 +260,10 @@ describe('access-manager (in process)', () => {
     expect(inProcess(['mint']).stderr).toMatch(/mint needs --identity/);
     const noSecret = inProcess(['decode', token, '--verify'], { env: {} });
     expect(noSecret.code).toBe(1);
-    expect(noSecret.stderr).toMatch(/TWILIO_API_SECRET/);
+    expect(noSecret.stderr).toMatch(/--verify needs TWILIO_API_SECRET to be set/);
+    const emptyStdin = inProcess(['decode', token, '--secret-stdin'], { stdin: () => '\n' });
+    expect(emptyStdin.code).toBe(1);
+    expect(emptyStdin.stderr).toMatch(/found no secret on standard input/);
+    expect(inProcess(['decode', '-', '--secret-stdin']).code).toBe(2);
   });
 });

@@ -6,11 +6,16 @@ import {
   decodeAccessToken,
   verifyAccessTokenSignature,
 } from './decodeAccessToken.js';
-import { AccessTokenError, MissingCredentialsError } from './errors.js';
+import {
+  AccessTokenError,
+  InvalidOptionError,
+  InvalidTtlError,
+  MissingCredentialsError,
+} from './errors.js';
 import { ChatGrant, type Grant, SyncGrant, VideoGrant, VoiceGrant } from './grants.js';
 import { redact } from './logger.js';
 import { mintAccessToken } from './mintAccessToken.js';
-import type { Algorithm } from './validation.js';
+import { type Algorithm, MAX_TTL, MIN_TTL } from './validation.js';
 
 /** Where the command line reads and writes; injectable so that tests run it in-process too. */
 export interface CliIo {
@@ -19,18 +24,27 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   /** Milliseconds since the epoch. */
   now(): number;
-  /** Reads standard input, for `decode -`. */
+  /** Reads standard input, for `decode -` and `--secret-stdin`. */
   stdin(): string;
 }
+
+const version = (): string =>
+  (
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    }
+  ).version;
 
 const usage = `Usage:
   access-manager mint --identity <id> [grants] [--ttl <seconds>] [--region <r>] [--algorithm HS256|HS384|HS512]
       grants: --chat <IS...>  --sync <IS...>  --voice-app <AP...>  --voice-incoming  --video [room]
       credentials from TWILIO_ACCOUNT_SID, TWILIO_API_KEY, TWILIO_API_SECRET
       --allow-short-ttl (ttl under 180 s, for development)  --strict-identity
-  access-manager decode <jwt | -> [--secret <secret> | --verify]
-      prints header, grants and expiry; checks the signature with --secret, or with
-      TWILIO_API_SECRET under --verify
+  access-manager decode <jwt | -> [--verify [--secret-env <NAME>] | --secret-stdin]
+      prints header, grants and expiry; --verify checks the signature with the secret in
+      TWILIO_API_SECRET (or the variable --secret-env names), --secret-stdin with the secret
+      read from standard input (then the token is an argument)
+  access-manager --version
 `;
 
 class UsageError extends Error {
@@ -45,9 +59,80 @@ function withOptionalVideoRoom(args: readonly string[]): string[] {
   });
 }
 
+/** What a user typed, for an error message: quoted, and cut if long. */
+const typed = (value: string): string =>
+  JSON.stringify(value.length > 24 ? `${value.slice(0, 24)}...` : value);
+
+/**
+ * Options that take a value get it, or our own message: node:util's parser would call `--ttl -5`
+ * ambiguous and `--ttl` at the end "argument missing". A value that looks like a negative number
+ * is taken as the value, for the option's own check to judge.
+ */
+function withValues(args: readonly string[], valued: ReadonlySet<string>): string[] {
+  const result: string[] = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    if (!valued.has(arg)) {
+      result.push(arg);
+      continue;
+    }
+    const next = args[index + 1];
+    if (next === undefined || (next.startsWith('-') && !/^-\d/.test(next))) {
+      throw new UsageError(`${arg} needs a value.`);
+    }
+    result.push(`${arg}=${next}`);
+    index += 1;
+  }
+  return result;
+}
+
+function parseTtl(value: string, allowShort: boolean): number {
+  const range = `from ${allowShort ? 1 : MIN_TTL} to ${MAX_TTL}`;
+  if (!/^\d+$/.test(value)) {
+    throw new InvalidTtlError(
+      `--ttl must be a whole number of seconds ${range}; got ${typed(value)}.`,
+    );
+  }
+  const ttl = Number(value);
+  if (!allowShort && ttl >= 1 && ttl < MIN_TTL) {
+    throw new InvalidTtlError(
+      `--ttl ${ttl} is under ${MIN_TTL} seconds; add --allow-short-ttl to allow it (development and tests only).`,
+    );
+  }
+  if (ttl < (allowShort ? 1 : MIN_TTL) || ttl > MAX_TTL) {
+    throw new InvalidTtlError(`--ttl must be ${range} seconds; got ${typed(value)}.`);
+  }
+  return ttl;
+}
+
+const sidPattern = (prefix: string): RegExp => new RegExp(`^${prefix}[0-9a-fA-F]{32}$`);
+
+/** A service or application SID: its prefix and 32 hex characters, as for the account and key. */
+function checkSid(value: string | undefined, flag: string, prefix: string, what: string): void {
+  if (value === undefined || sidPattern(prefix).test(value)) return;
+  // Named by length and first characters, as the other SID slots are: never echoed in full.
+  const shown =
+    value === ''
+      ? 'an empty value'
+      : `${value.length} characters starting with ${JSON.stringify(value.slice(0, 2))}`;
+  throw new InvalidOptionError(
+    `${flag} must be ${what}, "${prefix}" followed by 32 hexadecimal characters; got ${shown}.`,
+  );
+}
+
+const mintValued = new Set([
+  '--identity',
+  '--chat',
+  '--sync',
+  '--voice-app',
+  '--ttl',
+  '--region',
+  '--algorithm',
+]);
+
 function mint(args: string[], io: CliIo): number {
   const { values, positionals } = parseArgs({
-    args: withOptionalVideoRoom(args),
+    args: withValues(withOptionalVideoRoom(args), mintValued),
     options: {
       identity: { type: 'string' },
       chat: { type: 'string' },
@@ -72,6 +157,11 @@ function mint(args: string[], io: CliIo): number {
   if (missing.length > 0) {
     throw new MissingCredentialsError(`Set ${missing.join(', ')} in the environment.`);
   }
+  checkSid(values.chat, '--chat', 'IS', 'a Conversations (Chat) service SID');
+  checkSid(values.sync, '--sync', 'IS', 'a Sync service SID');
+  checkSid(values['voice-app'], '--voice-app', 'AP', 'a TwiML application SID');
+  const allowShort = values['allow-short-ttl'] === true;
+  const ttl = values.ttl === undefined ? undefined : parseTtl(values.ttl, allowShort);
   const grants: Grant[] = [];
   if (values.chat !== undefined) grants.push(new ChatGrant({ serviceSid: values.chat }));
   if (values.sync !== undefined) grants.push(new SyncGrant({ serviceSid: values.sync }));
@@ -84,10 +174,6 @@ function mint(args: string[], io: CliIo): number {
     );
   }
   if (values.video !== undefined) grants.push(new VideoGrant({ room: values.video || undefined }));
-  let ttl: number | undefined;
-  if (values.ttl !== undefined) {
-    ttl = /^\d+$/.test(values.ttl) ? Number(values.ttl) : Number.NaN;
-  }
   const token = mintAccessToken({
     accountSid: io.env['TWILIO_ACCOUNT_SID']!,
     apiKeySid: io.env['TWILIO_API_KEY']!,
@@ -97,7 +183,7 @@ function mint(args: string[], io: CliIo): number {
     ttl,
     region: values.region,
     algorithm: values.algorithm as Algorithm | undefined,
-    allowShortTtl: values['allow-short-ttl'] === true,
+    allowShortTtl: allowShort,
     strictIdentity: values['strict-identity'] === true,
     logger: { warn: (message) => io.stderr(`access-manager: warning: ${message}\n`) },
     now: io.now,
@@ -162,24 +248,54 @@ function describeToken(decoded: DecodedAccessToken, verified: string, nowMs: num
 }
 
 function decode(args: string[], io: CliIo): number {
+  if (args.some((arg) => arg === '--secret' || arg.startsWith('--secret='))) {
+    throw new UsageError(
+      '--secret is not taken on the command line, where ps and shell history show it: use --verify with TWILIO_API_SECRET set (or --secret-env <NAME>), or --secret-stdin.',
+    );
+  }
   const { values, positionals } = parseArgs({
-    args,
-    options: { secret: { type: 'string' }, verify: { type: 'boolean' } },
+    args: withValues(args, new Set(['--secret-env'])),
+    options: {
+      verify: { type: 'boolean' },
+      'secret-env': { type: 'string' },
+      'secret-stdin': { type: 'boolean' },
+    },
     strict: true,
     allowPositionals: true,
   });
   if (positionals.length > 1) throw new UsageError('decode takes one token.');
+  const fromStdin = values['secret-stdin'] === true;
+  const variable = values['secret-env'];
+  if (fromStdin && (values.verify || variable !== undefined)) {
+    throw new UsageError(
+      '--secret-stdin reads the secret from standard input: drop --verify and --secret-env.',
+    );
+  }
   const given = positionals[0];
+  if (fromStdin && (given === undefined || given === '-')) {
+    throw new UsageError(
+      'With --secret-stdin the secret is on standard input: give the token as an argument.',
+    );
+  }
   const token = given === undefined || given === '-' ? io.stdin().trim() : given;
   if (token === '') throw new UsageError('decode needs a token (or "-" to read standard input).');
-  let secret = values.secret;
-  if (secret === undefined && values.verify) {
-    secret = io.env['TWILIO_API_SECRET'];
-    if (!secret) throw new MissingCredentialsError('--verify needs TWILIO_API_SECRET to be set.');
+  let secret: string | undefined;
+  if (fromStdin) {
+    secret = io.stdin().split(/\r?\n/)[0];
+    if (!secret)
+      throw new MissingCredentialsError('--secret-stdin found no secret on standard input.');
+  } else if (values.verify || variable !== undefined) {
+    const name = variable ?? 'TWILIO_API_SECRET';
+    secret = io.env[name];
+    if (!secret) throw new MissingCredentialsError(`--verify needs ${name} to be set.`);
   }
   if (secret === undefined) {
     io.stdout(
-      describeToken(decodeAccessToken(token), 'not verified (pass --secret or --verify)', io.now()),
+      describeToken(
+        decodeAccessToken(token),
+        'not verified (pass --verify or --secret-stdin)',
+        io.now(),
+      ),
     );
     return 0;
   }
@@ -208,8 +324,11 @@ const processIo: CliIo = {
  */
 export function main(argv: readonly string[], io: CliIo = processIo): number {
   const [command, ...args] = argv;
-  // Whatever goes wrong, the line printed must not echo a secret or a token given to us.
+  // Whatever goes wrong, the line printed must not echo a secret or a token given to us (a
+  // secret typed after --secret, which is refused, included).
   const secrets = [io.env['TWILIO_API_SECRET']];
+  const named = args.indexOf('--secret-env');
+  if (named >= 0 && args[named + 1] !== undefined) secrets.push(io.env[args[named + 1]!]);
   const secretAt = args.findIndex((arg) => arg === '--secret' || arg.startsWith('--secret='));
   if (secretAt >= 0) {
     const arg = args[secretAt]!;
@@ -218,6 +337,10 @@ export function main(argv: readonly string[], io: CliIo = processIo): number {
   try {
     if (command === 'mint') return mint(args, io);
     if (command === 'decode') return decode(args, io);
+    if (command === '--version' || command === '-v' || command === 'version') {
+      io.stdout(`${version()}\n`);
+      return 0;
+    }
     if (command === 'help' || command === '--help' || command === '-h') {
       io.stdout(usage);
       return 0;

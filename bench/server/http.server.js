@@ -1,6 +1,7 @@
 // One server of the endpoint benchmark, in its own process so that it does not share a CPU
-// with the load generator: `bare`, `token` (toNodeListener fast path) or `fetch` (the same
-// handler behind the generic web Request/Response adapter).
+// with the load generator: `bare`, `official` (node:http and the twilio helper, what a user
+// would otherwise write), `token` (toNodeListener fast path) or `fetch` (the same handler behind
+// the generic web Request/Response adapter).
 import { createServer } from 'node:http';
 import {
   ChatGrant,
@@ -9,6 +10,7 @@ import {
   toNodeListener,
   VoiceGrant,
 } from '@access-manager/server';
+import twilio from 'twilio';
 import { chat, credentials, identity, voice } from './fixtures.js';
 
 const mode = process.argv[2];
@@ -52,8 +54,41 @@ const spin = (request, response) => {
   bare(request, response);
 };
 
+// The same endpoint written with the official helper: same check of the header, same grants,
+// same answer and headers.
+const { AccessToken } = twilio.jwt;
+const official = (request, response) => {
+  const authorization = request.headers.authorization;
+  if (authorization === undefined || !authorization.startsWith('Bearer ')) {
+    response.writeHead(401, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    response.end('{"error":"unauthorized"}');
+    return;
+  }
+  const caller = authorization.slice('Bearer '.length);
+  const accessToken = new AccessToken(
+    credentials.accountSid,
+    credentials.apiKeySid,
+    credentials.apiKeySecret,
+    { identity: caller, ttl: 3600 },
+  );
+  accessToken.addGrant(new AccessToken.ChatGrant(chat));
+  accessToken.addGrant(new AccessToken.VoiceGrant(voice));
+  const body = JSON.stringify({
+    token: accessToken.toJwt(),
+    identity: caller,
+    expiresAt: new Date((Math.floor(Date.now() / 1000) + 3600) * 1000).toISOString(),
+  });
+  response.writeHead(200, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(body),
+  });
+  response.end(body);
+};
+
 const listeners = {
   bare,
+  official,
   spin,
   token: toNodeListener(handler),
   fetch: toNodeListener((request) => handler(request)),

@@ -5,6 +5,7 @@ import {
   ChatGrant,
   decodeAccessToken,
   mintAccessToken,
+  mintAccessTokenAsync,
   VoiceGrant,
 } from '@access-manager/server';
 import twilio from 'twilio';
@@ -66,6 +67,46 @@ for (const [name, mint] of Object.entries(candidates)) {
   }
 }
 
+// The Web Crypto mint, as a Worker or Vercel Edge runs it (async: crypto.subtle.sign).
+const asyncCandidates = {
+  'mintAccessTokenAsync (this package, Web Crypto)': () =>
+    mintAccessTokenAsync({
+      accountSid,
+      apiKeySid,
+      apiKeySecret,
+      identity,
+      grants: [new ChatGrant(chat), new VoiceGrant(voice)],
+    }),
+};
+// Same token as the synchronous mint (retried once, should the two straddle a second).
+for (let attempt = 0; ; attempt++) {
+  const sync = candidates['mintAccessToken (this package)']();
+  const web = await asyncCandidates['mintAccessTokenAsync (this package, Web Crypto)']();
+  if (web === sync) break;
+  if (attempt === 1) throw new Error('mintAccessTokenAsync does not mint the same token');
+}
+
+/** As measure(), for an async mint: 16 awaited one after another per batch. */
+async function measureAsync(run) {
+  let sink = 0;
+  const end = performance.now() + 150;
+  while (performance.now() < end) sink += (await run()).length;
+  const results = [];
+  for (let round = 0; round < rounds; round++) {
+    let calls = 0;
+    const start = performance.now();
+    let now = start;
+    while (now - start < roundMs) {
+      for (let batch = 0; batch < 16; batch++) sink += (await run()).length;
+      calls += 16;
+      now = performance.now();
+    }
+    results.push((calls * 1000) / (now - start));
+  }
+  if (sink === 0) throw new Error('unreachable');
+  return median(results);
+}
+
 /** Operations per second: calls in a time-boxed loop, median of rounds. */
 function measure(run) {
   let sink = 0;
@@ -89,6 +130,7 @@ function measure(run) {
 
 const rates = {};
 for (const [name, run] of Object.entries({ ...candidates, ...floors })) rates[name] = measure(run);
+for (const [name, run] of Object.entries(asyncCandidates)) rates[name] = await measureAsync(run);
 const baseline = rates['twilio AccessToken#toJwt (official)'];
 printTable(
   `Mint a token with identity + chat + voice grants (node ${process.version}, median of ${rounds} rounds of ${roundMs} ms)`,

@@ -1,42 +1,74 @@
 import { Observable, type Subscriber } from 'rxjs';
 
 /**
+ * Deliveries of one manager, in order: a value sent while another is being delivered waits until
+ * every subscriber has that one (TanStack Query's `notifyManager.batch`, XState's mailbox), so a
+ * subscriber that adopts a token during a delivery never leaves later subscribers on an older one.
+ */
+export class Mailbox {
+  readonly #queue: Array<() => void> = [];
+  #busy = false;
+
+  post(delivery: () => void): void {
+    this.#queue.push(delivery);
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      for (let next = this.#queue.shift(); next; next = this.#queue.shift()) next();
+    } finally {
+      this.#busy = false;
+    }
+  }
+}
+
+/**
  * A hot stream: the little of an rxjs `Subject` that the manager needs, built on rxjs's
- * `Observable` alone (a `Subject` would add 0.7 KB gzipped). Delivering a value to N subscribers
- * is one loop over a cached array, as in `Subject.next`; each subscriber is an rxjs `Subscriber`,
- * so an error thrown by one observer is reported asynchronously and never reaches the others.
+ * `Observable` alone (a `Subject` would add 0.7 KB gzipped), delivering through a {@link Mailbox}.
+ * Each subscriber is an rxjs `Subscriber`, so an error thrown by one observer is reported
+ * asynchronously and never reaches the others.
  */
 export class Broadcast<T> {
-  #subscribers: Set<Subscriber<T>> | undefined;
+  #subscribers: Set<Subscriber<T>> | undefined = new Set();
+  /** The subscribers as an array, kept until one comes or goes: a delivery is one loop over it. */
   #snapshot: Subscriber<T>[] | undefined;
-  #done = false;
+  readonly #mailbox: Mailbox;
+
+  constructor(mailbox: Mailbox = new Mailbox()) {
+    this.#mailbox = mailbox;
+  }
 
   /** An Observable of the values to come, preceded by `replay()` when it gives one. */
   observe(replay?: () => T | null): Observable<T> {
     return new Observable<T>((subscriber) => {
       const value = replay?.();
       if (value != null) subscriber.next(value);
-      if (this.#done) return subscriber.complete();
-      this.#subscribers ??= new Set();
-      this.#subscribers.add(subscriber);
+      const subscribers = this.#subscribers;
+      if (!subscribers) return subscriber.complete();
+      subscribers.add(subscriber);
       this.#snapshot = undefined;
       return () => {
-        this.#subscribers?.delete(subscriber);
+        subscribers.delete(subscriber);
         this.#snapshot = undefined;
       };
     });
   }
 
   next(value: T): void {
-    if (!this.#subscribers) return;
-    this.#snapshot ??= [...this.#subscribers];
-    for (const subscriber of this.#snapshot) subscriber.next(value);
+    const subscribers = this.#subscribers;
+    if (subscribers?.size) {
+      this.#mailbox.post(() => {
+        this.#snapshot ??= [...subscribers];
+        for (const subscriber of this.#snapshot) subscriber.next(value);
+      });
+    }
   }
 
   complete(): void {
     const subscribers = this.#subscribers;
-    this.#done = true;
-    this.#subscribers = this.#snapshot = undefined;
-    if (subscribers) for (const subscriber of subscribers) subscriber.complete();
+    this.#subscribers = undefined;
+    if (subscribers)
+      this.#mailbox.post(() => {
+        for (const subscriber of subscribers) subscriber.complete();
+      });
   }
 }

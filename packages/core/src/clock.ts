@@ -10,16 +10,23 @@
 export interface Clock {
   /** Milliseconds since the epoch, on the local clock. */
   now(): number;
-  setTimeout(callback: () => void, delayMs: number): unknown;
+  /**
+   * `idle`: the timer only watches a deadline while nothing runs and nobody waits, so it need not
+   * keep the process alive (Node: `unref`). Every other timer (a retry, a fetch's timeout) must.
+   */
+  setTimeout(callback: () => void, delayMs: number, idle?: boolean): unknown;
   clearTimeout(handle: unknown): void;
 }
 
-/** The platform clock. Timers are `unref`ed where the platform allows, so they never keep Node alive alone. */
+/**
+ * The platform clock. Idle timers are `unref`ed where the platform allows, so that a manager that
+ * only waits for its next deadline never keeps Node alive; a pending retry or fetch does.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (callback, delayMs) => {
+  setTimeout: (callback, delayMs, idle) => {
     const handle = setTimeout(callback, delayMs);
-    (handle as { unref?: () => void }).unref?.();
+    if (idle) (handle as { unref?: () => void }).unref?.();
     return handle;
   },
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),

@@ -5,12 +5,15 @@ export type AccessManagerErrorCode =
   | 'token_not_yet_valid'
   | 'identity_mismatch'
   | 'account_mismatch'
+  | 'instance_mismatch'
   | 'missing_grant'
   | 'stale_token'
   | 'lifetime_exceeded'
   | 'fetch_failed'
   | 'fetch_timeout'
   | 'push_timeout'
+  | 'timeout'
+  | 'aborted'
   | 'closed';
 
 export interface AccessManagerErrorOptions {
@@ -46,71 +49,81 @@ export class AccessManagerError extends Error {
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.retryable = options.retryable ?? /^(fetch_|push_)/.test(code);
+    this.retryable = options.retryable ?? /^(fetch_|push_|timeout)/.test(code);
   }
 }
+
+/** A subclass of {@link AccessManagerError} for one code (a few bytes each, once minified). */
+const kind = <Code extends AccessManagerErrorCode>(name: string, code: Code) =>
+  class extends AccessManagerError {
+    declare readonly code: Code;
+    constructor(message: string, options?: AccessManagerErrorOptions) {
+      super(code, message, options);
+      this.name = name;
+    }
+  };
 
 /** Not a Twilio access token: not a string, not a JWT, or no `grants.identity` / numeric `exp`. */
-export class MalformedTokenError extends AccessManagerError {
-  override name = 'MalformedTokenError';
-  constructor(message: string, options?: AccessManagerErrorOptions) {
-    super('malformed_token', message, options);
-  }
-}
+export const MalformedTokenError = kind('MalformedTokenError', 'malformed_token');
+export type MalformedTokenError = InstanceType<typeof MalformedTokenError>;
 
 /** The token's `exp` has passed (on the server's clock, as far as the manager can tell). */
-export class TokenExpiredError extends AccessManagerError {
-  override name = 'TokenExpiredError';
-  constructor(message: string, options?: AccessManagerErrorOptions) {
-    super('token_expired', message, options);
-  }
-}
+export const TokenExpiredError = kind('TokenExpiredError', 'token_expired');
+export type TokenExpiredError = InstanceType<typeof TokenExpiredError>;
 
 /** The token's `nbf` is still in the future. */
-export class TokenNotYetValidError extends AccessManagerError {
-  override name = 'TokenNotYetValidError';
-  constructor(message: string, options?: AccessManagerErrorOptions) {
-    super('token_not_yet_valid', message, options);
-  }
-}
+export const TokenNotYetValidError = kind('TokenNotYetValidError', 'token_not_yet_valid');
+export type TokenNotYetValidError = InstanceType<typeof TokenNotYetValidError>;
 
 /** Under `identity: 'fixed'`, a token for another identity than the first one adopted. */
-export class IdentityMismatchError extends AccessManagerError {
-  override name = 'IdentityMismatchError';
-  constructor(message: string, options?: AccessManagerErrorOptions) {
-    super('identity_mismatch', message, options);
-  }
-}
+export const IdentityMismatchError = kind('IdentityMismatchError', 'identity_mismatch');
+export type IdentityMismatchError = InstanceType<typeof IdentityMismatchError>;
 
 /** Under `identity: 'fixed'`, a token for another Twilio account (`sub`). */
-export class AccountMismatchError extends AccessManagerError {
-  override name = 'AccountMismatchError';
-  constructor(message: string, options?: AccessManagerErrorOptions) {
-    super('account_mismatch', message, options);
-  }
-}
+export const AccountMismatchError = kind('AccountMismatchError', 'account_mismatch');
+export type AccountMismatchError = InstanceType<typeof AccountMismatchError>;
+
+/**
+ * Under `identity: 'fixed'`, a token whose grants name another service instance
+ * (`chat.service_sid`, `data_sync.service_sid`) than the first token's: twilsock closes a
+ * client for good on such an update (51232, 51215).
+ */
+export const InstanceMismatchError = kind('InstanceMismatchError', 'instance_mismatch');
+export type InstanceMismatchError = InstanceType<typeof InstanceMismatchError>;
 
 /** The token lacks a grant that an attached adapter declared with `requireGrant`. */
-export class MissingGrantError extends AccessManagerError {
-  override name = 'MissingGrantError';
-  constructor(message: string, options?: AccessManagerErrorOptions) {
-    super('missing_grant', message, options);
-  }
-}
+export const MissingGrantError = kind('MissingGrantError', 'missing_grant');
+export type MissingGrantError = InstanceType<typeof MissingGrantError>;
 
-/** The token was issued before the one already held (or is the one held, fetched again too late). */
-export class StaleTokenError extends AccessManagerError {
-  override name = 'StaleTokenError';
-  constructor(message: string, options?: AccessManagerErrorOptions) {
-    super('stale_token', message, options);
-  }
-}
+/** The token is no use now: the one held, or one that expires sooner than a held token that is due. */
+export const StaleTokenError = kind('StaleTokenError', 'stale_token');
+export type StaleTokenError = InstanceType<typeof StaleTokenError>;
 
 /** The token lives longer than Twilio's 24-hour maximum (`exp - iat`). */
-export class LifetimeExceededError extends AccessManagerError {
-  override name = 'LifetimeExceededError';
-  constructor(message: string, options?: AccessManagerErrorOptions) {
-    super('lifetime_exceeded', message, options);
+export const LifetimeExceededError = kind('LifetimeExceededError', 'lifetime_exceeded');
+export type LifetimeExceededError = InstanceType<typeof LifetimeExceededError>;
+
+/** `fetchToken` did not settle within `fetchTimeoutMs`; its signal was aborted. */
+export const FetchTimeoutError = kind('FetchTimeoutError', 'fetch_timeout');
+export type FetchTimeoutError = InstanceType<typeof FetchTimeoutError>;
+
+/** An SDK client's `updateToken` did not settle within `pushTimeoutMs` (see `attachClient`). */
+export const PushTimeoutError = kind('PushTimeoutError', 'push_timeout');
+export type PushTimeoutError = InstanceType<typeof PushTimeoutError>;
+
+/** `getToken({ timeoutMs })` found no token in time (the token server may be down). */
+export const TimeoutError = kind('TimeoutError', 'timeout');
+export type TimeoutError = InstanceType<typeof TimeoutError>;
+
+/** The caller's `AbortSignal` aborted; `cause` is the signal's reason. */
+export const AbortedError = kind('AbortedError', 'aborted');
+export type AbortedError = InstanceType<typeof AbortedError>;
+
+const ClosedBase = kind('ClosedError', 'closed');
+/** The manager was closed. */
+export class ClosedError extends ClosedBase {
+  constructor(message = 'The AccessManager is closed.', options?: AccessManagerErrorOptions) {
+    super(message, options);
   }
 }
 
@@ -135,7 +148,7 @@ export class FetchFailedError extends AccessManagerError {
 
 /**
  * Throw this from `fetchToken` when trying again cannot help (for example the app's backend
- * answered 401: the user is logged out). Retries stop and the status becomes `failed` until a
+ * answered 401: the user is logged out). Retries stop and `fetchStatus` becomes `failed` until a
  * token is adopted or `refresh()` is called.
  *
  * @example
@@ -154,26 +167,15 @@ export class FatalFetchError extends FetchFailedError {
   }
 }
 
-/** `fetchToken` did not settle within `fetchTimeoutMs`; its signal was aborted. */
-export class FetchTimeoutError extends AccessManagerError {
-  override name = 'FetchTimeoutError';
-  constructor(message: string, options?: AccessManagerErrorOptions) {
-    super('fetch_timeout', message, options);
-  }
-}
-
-/** An SDK client's `updateToken` did not settle within `pushTimeoutMs` (see `attachClient`). */
-export class PushTimeoutError extends AccessManagerError {
-  override name = 'PushTimeoutError';
-  constructor(message: string, options?: AccessManagerErrorOptions) {
-    super('push_timeout', message, options);
-  }
-}
-
-/** The manager was closed. */
-export class ClosedError extends AccessManagerError {
-  override name = 'ClosedError';
-  constructor(message = 'The AccessManager is closed.', options?: AccessManagerErrorOptions) {
-    super('closed', message, options);
-  }
-}
+/**
+ * Codes of checks that a token fetched again would fail again: a fetched token that fails one
+ * ends the refresh, as a {@link FatalFetchError} does, instead of retrying forever.
+ */
+export const DETERMINISTIC_CODES: readonly AccessManagerErrorCode[] = [
+  'malformed_token',
+  'identity_mismatch',
+  'account_mismatch',
+  'instance_mismatch',
+  'missing_grant',
+  'lifetime_exceeded',
+];

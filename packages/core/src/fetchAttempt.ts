@@ -2,9 +2,17 @@ import type { Clock } from './clock.js';
 import { AccessManagerError, FetchFailedError, FetchTimeoutError } from './errors.js';
 import type { FetchToken, FetchTokenContext } from './types.js';
 
+/** What one attempt brought: a candidate JWT, and the server's clock when it arrived, if stated. */
+export interface FetchResult {
+  jwt: unknown;
+  /** The server's clock at the local moment the answer arrived. */
+  serverTime?: number | undefined;
+}
+
 /**
  * Runs one `fetchToken` call: aborts its signal after `timeoutMs` and settles then even if the
- * call ignores its signal; turns whatever it throws into a typed error.
+ * call ignores its signal; turns whatever it throws into a typed error. A stated server time is
+ * taken to be from the middle of the call, and moved to the moment the answer arrived.
  */
 export const fetchAttempt = (
   fetchToken: FetchToken,
@@ -12,9 +20,10 @@ export const fetchAttempt = (
   controller: AbortController,
   timeoutMs: number,
   clock: Clock,
-): Promise<string> =>
-  new Promise<string>((resolve, reject) => {
+): Promise<FetchResult> =>
+  new Promise<FetchResult>((resolve, reject) => {
     const { signal } = controller;
+    const startedAt = clock.now();
     // (No timer for a timeout past what setTimeout can hold: Infinity means none.)
     const timer =
       timeoutMs < 2_147_483_647
@@ -37,7 +46,17 @@ export const fetchAttempt = (
         return fetchToken({ ...context, signal });
       })
       .then(
-        (jwt) => settle(() => resolve(jwt)),
+        (answer) =>
+          settle(() => {
+            if (typeof answer !== 'object' || answer === null) return resolve({ jwt: answer });
+            const stated = answer.serverTime == null ? Number.NaN : Number(answer.serverTime);
+            resolve({
+              jwt: answer.token,
+              serverTime: !Number.isNaN(stated)
+                ? stated + (clock.now() - startedAt) / 2
+                : undefined,
+            });
+          }),
         (cause: unknown) =>
           settle(() =>
             reject(

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { makeToken } from '@access-manager/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FatalFetchError, FetchFailedError } from './errors.js';
 import { fetchTokenFrom, parseRetryAfter } from './fetchTokenFrom.js';
 import type { FetchTokenContext } from './types.js';
@@ -44,13 +44,42 @@ describe('fetchTokenFrom', () => {
       body: JSON.stringify({ token: jwt, identity: 'alice' }),
       headers: { 'content-type': 'application/json' },
     };
-    expect(await fetchTokenFrom(base)(context())).toBe(jwt);
+    expect(await fetchTokenFrom(base)(context())).toMatchObject({ token: jwt });
     expect(seen).toMatchObject({ method: 'GET', accept: 'application/json, text/plain' });
   });
 
   it('reads a plain-text JWT', async () => {
     reply = { status: 200, body: `${jwt}\n`, headers: { 'content-type': 'text/plain' } };
-    expect(await fetchTokenFrom(base)(context())).toBe(jwt);
+    expect(await fetchTokenFrom(base)(context())).toMatchObject({ token: jwt });
+  });
+
+  it('reads the server clock from the body, else from Date plus Age, never from the token', async () => {
+    const stated = Date.UTC(2026, 5, 1, 8, 0, 0, 250);
+    reply = { status: 200, body: JSON.stringify({ token: jwt, serverTime: stated }) };
+    expect(await fetchTokenFrom(base)(context())).toEqual({ token: jwt, serverTime: stated });
+    reply = {
+      status: 200,
+      body: JSON.stringify({ token: jwt, serverTime: new Date(stated).toISOString() }),
+    };
+    expect(await fetchTokenFrom(base)(context())).toEqual({ token: jwt, serverTime: stated });
+    // A cache's answer: Date is when it was made, Age how long it has been kept since.
+    const date = 'Mon, 01 Jun 2026 08:00:00 GMT';
+    reply = { status: 200, body: jwt, headers: { date, age: '3000' } };
+    expect(await fetchTokenFrom(base)(context())).toEqual({
+      token: jwt,
+      serverTime: Date.parse(date) + 500 + 3_000_000,
+    });
+  });
+
+  it('asks with cache: no-store, so that the browser never answers from its HTTP cache', async () => {
+    reply = { status: 200, body: jwt };
+    const spy = vi.spyOn(globalThis, 'fetch');
+    try {
+      await fetchTokenFrom(base)(context());
+      expect(spy.mock.calls[0]?.[1]).toMatchObject({ cache: 'no-store' });
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('computes the request for each attempt', async () => {

@@ -1,5 +1,5 @@
 import { FatalFetchError, FetchFailedError } from './errors.js';
-import type { FetchToken, FetchTokenContext } from './types.js';
+import type { FetchedToken, FetchToken, FetchTokenContext } from './types.js';
 
 /** Request options for {@link fetchTokenFrom}, or a function that makes them for each attempt. */
 export type TokenRequestInit =
@@ -18,10 +18,25 @@ export function parseRetryAfter(
 }
 
 /**
- * A ready-made `fetchToken` for a token endpoint: GETs `url` (or what `init` says) and reads a
- * JSON body `{ token }` or a plain-text JWT. 401 and 403 are fatal (retries stop: the user must
- * sign in again), as is any other 4xx but 408 and 429; 408, 429, 5xx and network errors are
- * retried, no sooner than the server's `Retry-After`.
+ * The server's clock when it answered: the body's `serverTime` (ms since the epoch, or an ISO
+ * string, as `@access-manager/server` sends), else the HTTP `Date` plus `Age` (a cache's answer
+ * is that old), moved to the middle of `Date`'s whole second.
+ */
+const statedTime = (response: Response, body: { serverTime?: unknown }): number | undefined => {
+  const field = body.serverTime;
+  const fromBody = typeof field === 'number' ? field : Date.parse(field as string);
+  if (!Number.isNaN(fromBody)) return fromBody;
+  const date = Date.parse(response.headers.get('date') as string);
+  const age = Number(response.headers.get('age')) || 0;
+  return !Number.isNaN(date) ? date + 500 + age * 1000 : undefined;
+};
+
+/**
+ * A ready-made `fetchToken` for a token endpoint: GETs `url` (or what `init` says) with
+ * `cache: 'no-store'`, and reads a JSON body `{ token, serverTime? }` or a plain-text JWT, with
+ * the server's clock from `serverTime` or the `Date` header. 401 and 403 are fatal (retries stop:
+ * the user must sign in again), as is any other 4xx but 408 and 429; 408, 429, 5xx and network
+ * errors are retried, no sooner than the server's `Retry-After`.
  *
  * @example
  * ```ts
@@ -33,13 +48,18 @@ export function parseRetryAfter(
  * ```
  */
 export function fetchTokenFrom(url: string | URL, init?: TokenRequestInit): FetchToken {
-  return async (context) => {
+  return async (context): Promise<FetchedToken> => {
     const options = typeof init === 'function' ? await init(context) : init;
     const headers = new Headers(options?.headers);
     if (!headers.has('accept')) headers.set('accept', 'application/json, text/plain');
     let response: Response;
     try {
-      response = await fetch(url, { ...options, headers, signal: context.signal });
+      response = await fetch(url, {
+        cache: 'no-store',
+        ...options,
+        headers,
+        signal: context.signal,
+      });
     } catch (cause) {
       if (context.signal.aborted) throw context.signal.reason;
       throw new FetchFailedError('The token server could not be reached.', { cause });
@@ -56,20 +76,21 @@ export function fetchTokenFrom(url: string | URL, init?: TokenRequestInit): Fetc
       }
       throw new FatalFetchError(message, { status });
     }
-    const body = (await response.text()).trim();
-    if (!body.startsWith('{')) return body;
-    let token: unknown;
-    try {
-      token = (JSON.parse(body) as { token?: unknown }).token;
-    } catch {
-      // No `cause`: V8's SyntaxError quotes the body around the fault, and that may be a token.
-      throw new FetchFailedError('The token server sent JSON that does not parse.', { status });
+    const text = (await response.text()).trim();
+    let body: { token?: unknown; serverTime?: unknown } = { token: text };
+    if (text.startsWith('{')) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // No `cause`: V8's SyntaxError quotes the body around the fault, and that may be a token.
+        throw new FetchFailedError('The token server sent JSON that does not parse.', { status });
+      }
+      if (typeof body.token !== 'string') {
+        throw new FetchFailedError('The token server sent JSON without a "token" string.', {
+          status,
+        });
+      }
     }
-    if (typeof token !== 'string') {
-      throw new FetchFailedError('The token server sent JSON without a "token" string.', {
-        status,
-      });
-    }
-    return token;
+    return { token: body.token as string, serverTime: statedTime(response, body) };
   };
 }

@@ -1,11 +1,12 @@
 import { AccessToken } from './accessToken.js';
+import { type ClockSkew, judgeSkew } from './clockSkew.js';
 import {
   AccountMismatchError,
   IdentityMismatchError,
+  InstanceMismatchError,
   LifetimeExceededError,
   MalformedTokenError,
   MissingGrantError,
-  StaleTokenError,
   TokenExpiredError,
   TokenNotYetValidError,
 } from './errors.js';
@@ -14,64 +15,74 @@ import {
 export interface TokenPolicy {
   /** Local clock, now. */
   now: number;
-  /** Current estimate of server clock minus local clock. */
-  clockOffsetMs: number;
-  /** Whether the token came from `fetchToken` (its `iat` then dates "now" on the server). */
-  fetched: boolean;
-  /** The token held now, if any. */
-  current: AccessToken | null;
-  /** Identity and account that every token must carry, when fixed. */
-  identity?: string | undefined;
-  accountSid?: string | undefined;
+  /** The estimate of the server's clock so far. */
+  skew: ClockSkew;
+  /** A time the token server stated with this token (fetched tokens only), on its clock. */
+  serverTime?: number | undefined;
+  /**
+   * Whether the token may be taken as just minted when nothing else dates it: fetched without a
+   * stated server time, or pushed to a manager without `fetchToken` (see `judgeSkew`).
+   */
+  minted: boolean;
+  /**
+   * The first token adopted, under `identity: 'fixed'`: every token must carry its identity,
+   * account and service instances. Null when any identity goes.
+   */
+  anchor: AccessToken | null;
   /** Grants that attached adapters require. */
   requiredGrants: Iterable<string>;
 }
 
 export interface CheckedToken {
   token: AccessToken;
-  /** The clock offset to adopt along with the token. */
-  clockOffsetMs: number;
+  /** The clock estimate to keep along with the token. */
+  skew: ClockSkew;
 }
+
+/** Grants whose `service_sid` a client is bound to for good (twilsock: 51232, 51215). */
+const INSTANCE_GRANTS = ['chat', 'data_sync'];
 
 /**
  * Decodes a candidate token and checks it against the policy, without changing any state.
- * Throws the typed error of the first check that fails.
+ * Throws the typed error of the first check that fails. Pure.
  */
 export function checkToken(jwt: unknown, policy: TokenPolicy): CheckedToken {
   const token = new AccessToken(jwt);
   const name = `Token ${token.id}`;
-  let clockOffsetMs = policy.clockOffsetMs;
-  const issued = token.issuedAt?.getTime() ?? Number.NaN;
-  // A fetched token was issued just now on the server's clock, and any token issued in our
-  // future proves our clock is behind: either dates the server's "now" better than our guess.
-  // (NaN, when there is no `iat`, never replaces the guess.)
-  const estimate = issued - policy.now;
-  if (policy.fetched ? !Number.isNaN(estimate) : estimate > clockOffsetMs) clockOffsetMs = estimate;
-  const serverNow = policy.now + clockOffsetMs;
+  const { now, anchor } = policy;
+  const skew = judgeSkew(policy.skew, token, now, policy.serverTime, policy.minted);
+  const serverNow = now + skew.offsetMs;
   const expires = token.expiresAt.getTime();
+  const issued = token.issuedAt?.getTime() ?? Number.NaN;
 
+  if (expires <= serverNow) {
+    throw new TokenExpiredError(`${name} expired at ${token.expiresAt.toISOString()}.`);
+  }
   if (issued > expires) throw new MalformedTokenError(`${name} is issued after it expires.`);
   // Without `iat`, the lifetime left is the most it can have lived.
   if ((Number.isNaN(issued) ? expires - serverNow : expires - issued) > 86_400_000) {
     throw new LifetimeExceededError(`${name} lives longer than 24 hours.`);
   }
-  if (expires <= serverNow) {
-    throw new TokenExpiredError(`${name} expired at ${token.expiresAt.toISOString()}.`);
-  }
   if ((token.notBefore?.getTime() ?? 0) > serverNow) {
     throw new TokenNotYetValidError(`${name} is not valid yet.`);
   }
-  if (policy.identity !== undefined && token.identity !== policy.identity) {
-    throw new IdentityMismatchError(`${name} is for another identity.`);
-  }
-  if (policy.accountSid !== undefined && token.accountSid !== policy.accountSid) {
-    throw new AccountMismatchError(`${name} is for another account.`);
+  if (anchor) {
+    if (token.identity !== anchor.identity) {
+      throw new IdentityMismatchError(`${name} is for another identity.`);
+    }
+    if (token.accountSid !== anchor.accountSid) {
+      throw new AccountMismatchError(`${name} is for another account.`);
+    }
+    for (const grant of INSTANCE_GRANTS) {
+      const sid = token.serviceSid(grant);
+      const anchored = anchor.serviceSid(grant);
+      if (sid && anchored && sid !== anchored) {
+        throw new InstanceMismatchError(`${name} names another ${grant} service.`);
+      }
+    }
   }
   for (const grant of policy.requiredGrants) {
     if (!token.hasGrant(grant)) throw new MissingGrantError(`${name} has no "${grant}" grant.`);
   }
-  if (issued < (policy.current?.issuedAt?.getTime() ?? 0)) {
-    throw new StaleTokenError(`${name} is older than the token held.`);
-  }
-  return { token, clockOffsetMs };
+  return { token, skew };
 }

@@ -1,4 +1,5 @@
 import type { AccessToken } from './accessToken.js';
+import type { NotAdoptedReason } from './adoption.js';
 import type { Clock } from './clock.js';
 import type { AccessManagerError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -16,8 +17,21 @@ export interface FetchTokenContext {
   attempt: number;
 }
 
-/** Gets a fresh access token (a JWT string) from the app's backend. */
-export type FetchToken = (context: FetchTokenContext) => Promise<string>;
+/**
+ * A token with the time the token server stated alongside it (its HTTP `Date`, or a
+ * `serverTime` field): the manager's clock-skew estimate rests on that, never on the token's age.
+ */
+export interface FetchedToken {
+  token: string;
+  /** The server's clock when it answered: a Date, or milliseconds since the epoch. */
+  serverTime?: Date | number | undefined;
+}
+
+/**
+ * Gets a fresh access token from the app's backend: the JWT, or `{ token, serverTime }`
+ * (what {@link fetchTokenFrom} resolves).
+ */
+export type FetchToken = (context: FetchTokenContext) => Promise<string | FetchedToken>;
 
 export interface RetryOptions {
   /** Cap of the first retry's delay; default 1 000 ms. */
@@ -27,7 +41,7 @@ export interface RetryOptions {
 }
 
 export interface AccessManagerOptions {
-  /** Initial token; optional when `fetchToken` is given. */
+  /** Initial token; optional when `fetchToken` is given. Not retained: only the adopted token is. */
   token?: string;
   /** Gets a new token. Without it, tokens come only through `updateToken`. */
   fetchToken?: FetchToken;
@@ -43,21 +57,35 @@ export interface AccessManagerOptions {
   /** Backoff between failed attempts: exponential with full jitter. */
   retry?: RetryOptions;
   /**
-   * `'fixed'` (default): the first token's identity and account are the only ones accepted.
-   * `'any'`: any identity or account (for apps that switch users on one manager).
+   * `'fixed'` (default): the first token's identity, account and service instances are the only
+   * ones accepted (until `reset()`). `'any'`: any identity or account.
    */
   identity?: 'fixed' | 'any';
   /** Where to report what happens; default silent. */
   logger?: Logger;
   /** Clock and timers; default the platform's, read at call time. */
   clock?: Clock;
-  /** Wake signals that trigger an immediate re-check; default the browser's; `false` for none. */
+  /** Wake signals: an immediate re-check, and a retry's backoff cut short; default the browser's; `false` for none. */
   wakeSignals?: WakeSignals | false;
   /** Source of randomness for jitter, in [0, 1); default `Math.random`. */
   random?: () => number;
 }
 
-/** Where the manager is in the token's life. */
+/** The token's status: none held, valid, inside its warning window, or expired. */
+export type TokenStatus = 'none' | 'valid' | 'expiring' | 'expired';
+
+/**
+ * The fetch's status: nothing under way, a `fetchToken` call running, waiting to retry after a
+ * failure, or stopped by a fatal error (a `FatalFetchError`, or a fetched token that would fail
+ * again) until `refresh()` or a pushed token.
+ */
+export type FetchStatus = 'idle' | 'fetching' | 'waiting' | 'failed';
+
+/**
+ * One word for a badge, derived from the two statuses: `closed`, else `failed` (fetch), else
+ * `expired` (token), else `refreshing` (fetching or waiting), else `empty` (no token), else the
+ * token's `expiring` or `valid`.
+ */
 export type AccessManagerStatus =
   | 'empty'
   | 'valid'
@@ -67,12 +95,17 @@ export type AccessManagerStatus =
   | 'failed'
   | 'closed';
 
+/** A snapshot: the same object until something in it changes. */
 export interface AccessManagerState {
+  /** The summary of `tokenStatus` and `fetchStatus`. */
   status: AccessManagerStatus;
+  tokenStatus: TokenStatus;
+  fetchStatus: FetchStatus;
+  /** The token held; null before the first and after `reset()` or `close()`. */
   token: AccessToken | null;
   /** When the next fetch is planned (a scheduled refresh or a retry), on the local clock. */
   refreshAt: Date | null;
-  /** Estimated server clock minus local clock, from the `iat` of tokens received. */
+  /** Estimated server clock minus local clock (see `clockSkew`). */
   clockOffsetMs: number;
   /** Attempt number of the fetch in progress or planned; 0 when none is. */
   attempt: number;
@@ -84,6 +117,8 @@ export type AccessManagerEvent =
   | { type: 'tokenUpdated'; token: AccessToken }
   | { type: 'tokenWillExpire'; token: AccessToken; expiresInMs: number }
   | { type: 'tokenExpired'; token: AccessToken }
+  /** A valid token was fetched but not adopted, and why (the held one is no worse). */
+  | { type: 'tokenNotAdopted'; token: AccessToken; reason: NotAdoptedReason }
   | { type: 'error'; error: AccessManagerError };
 
 /** Names of the events that `on`, `once` and `off` take. */

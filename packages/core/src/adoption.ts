@@ -1,0 +1,33 @@
+import type { AccessToken } from './accessToken.js';
+
+/** Why a valid token was not adopted. */
+export type NotAdoptedReason = 'same_token' | 'expires_sooner';
+
+/** What the manager knows of the token it holds when another valid token comes. */
+export interface AdoptionContext {
+  /** The token held, if any. */
+  held: AccessToken | null;
+  /** Whether the held token needs replacing: past its refresh point, or expired. */
+  due: boolean;
+  /** Whether the held token was refused (an SDK said so, through a forced refresh). */
+  refused: boolean;
+}
+
+/**
+ * Whether a token that passed every check replaces the one held: `null` to adopt, or why not.
+ * Usefulness is judged by `exp`, never by `iat` (token servers behind one load balancer have
+ * clocks seconds apart): when the held token is due or was refused, one that expires sooner
+ * is no better; otherwise the newest answer wins. The token held is never adopted again. Pure.
+ */
+export function decideAdoption(
+  candidate: AccessToken,
+  context: AdoptionContext,
+): NotAdoptedReason | null {
+  const { held } = context;
+  if (!held) return null;
+  if (candidate.jwt === held.jwt) return 'same_token';
+  if ((context.due || context.refused) && candidate.expiresAt < held.expiresAt) {
+    return 'expires_sooner';
+  }
+  return null;
+}

@@ -1,0 +1,136 @@
+import type { Observable, Subscription } from 'rxjs';
+import { Broadcast, type Mailbox } from './broadcast.js';
+import type { Clock } from './clock.js';
+import type { AccessManagerError } from './errors.js';
+import type { AccessManagerEvent, AccessManagerEventName } from './types.js';
+
+type ErrorListener = (error: AccessManagerError) => void;
+type AnyListener = (arg: never) => void;
+type Entry = [name: AccessManagerEventName, listener: AnyListener, subscription: Subscription];
+
+/**
+ * The base of `AccessManager`: twilio-common's EventEmitter side of the manager (`on`, `once`, `off`, `addListener`,
+ * `removeListener`, `removeAllListeners`, `listenerCount`), with its timing, which its own test
+ * suite pins down: listeners hear events a macrotask after they happen, in order; updates made in
+ * one run of the event loop make one `tokenUpdated`; and the constructor's `error` is not heard
+ * when `updateToken` is called before it is delivered. (`events$` follows Twilio's lifecycle as
+ * the SDK docs give it: each event as it happens.) A listener that throws is reported
+ * asynchronously and never breaks the manager.
+ */
+export class ListenerFacade {
+  readonly #clock: Clock;
+  readonly #heard: Broadcast<AccessManagerEvent>;
+  readonly #heard$: Observable<AccessManagerEvent>;
+  /** Events waiting for the next macrotask, each with whether it is the constructor's error. */
+  #pending: Array<[AccessManagerEvent, boolean]> = [];
+  #timer: unknown;
+  #entries: Entry[] = [];
+
+  constructor(clock: Clock, mailbox: Mailbox) {
+    this.#clock = clock;
+    this.#heard = new Broadcast<AccessManagerEvent>(mailbox);
+    this.#heard$ = this.#heard.observe();
+  }
+
+  /** Queues an event for the listeners; `initial`: the constructor's token error. */
+  protected hear(event: AccessManagerEvent, initial = false): void {
+    if (event.type === 'tokenUpdated') {
+      this.#pending = this.#pending.filter(([queued]) => queued.type !== 'tokenUpdated');
+    }
+    this.#pending.push([event, initial]);
+    this.#timer ??= this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      const pending = this.#pending;
+      this.#pending = [];
+      for (const [queued] of pending) this.#heard.next(queued);
+    }, 0);
+  }
+
+  /** `updateToken` was called: the constructor's error, if still waiting, is not heard. */
+  protected supersede(): void {
+    this.#pending = this.#pending.filter(([, initial]) => !initial);
+  }
+
+  on(name: 'error', listener: ErrorListener): this;
+  on(name: Exclude<AccessManagerEventName, 'error'>, listener: (manager: this) => void): this;
+  on(name: AccessManagerEventName, listener: AnyListener): this {
+    return this.#add(name, listener, false);
+  }
+
+  /** Adds a listener that is removed after its first call. */
+  once(name: 'error', listener: ErrorListener): this;
+  once(name: Exclude<AccessManagerEventName, 'error'>, listener: (manager: this) => void): this;
+  once(name: AccessManagerEventName, listener: AnyListener): this {
+    return this.#add(name, listener, true);
+  }
+
+  /** Removes a listener added with `on` or `once` (the most recent, when added twice). */
+  off(name: 'error', listener: ErrorListener): this;
+  off(name: Exclude<AccessManagerEventName, 'error'>, listener: (manager: this) => void): this;
+  off(name: AccessManagerEventName, listener: AnyListener): this {
+    const entries = this.#entries;
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const entry = entries[i] as Entry;
+      if (entry[0] === name && entry[1] === listener) {
+        this.#remove(entry);
+        break;
+      }
+    }
+    return this;
+  }
+
+  /** Same as `on`. */
+  addListener(name: 'error', listener: ErrorListener): this;
+  addListener(
+    name: Exclude<AccessManagerEventName, 'error'>,
+    listener: (manager: this) => void,
+  ): this;
+  addListener(name: AccessManagerEventName, listener: AnyListener): this {
+    return this.#add(name, listener, false);
+  }
+
+  /** Same as `off`. */
+  removeListener(name: 'error', listener: ErrorListener): this;
+  removeListener(
+    name: Exclude<AccessManagerEventName, 'error'>,
+    listener: (manager: this) => void,
+  ): this;
+  removeListener(name: AccessManagerEventName, listener: AnyListener): this {
+    return this.off(name as 'error', listener as ErrorListener);
+  }
+
+  /** Removes every listener of `name`, or every listener. */
+  removeAllListeners(name?: AccessManagerEventName): this {
+    for (const entry of this.#entries) if (!name || entry[0] === name) this.#remove(entry);
+    return this;
+  }
+
+  /** How many listeners `name` has. */
+  listenerCount(name: AccessManagerEventName): number {
+    return this.#entries.filter(([n]) => n === name).length;
+  }
+
+  /** Drops every listener and every event not yet heard (the manager closes). */
+  protected closeListeners(): void {
+    this.#clock.clearTimeout(this.#timer);
+    this.#pending = [];
+    this.removeAllListeners();
+    this.#heard.complete();
+  }
+
+  #add(name: AccessManagerEventName, listener: AnyListener, once: boolean): this {
+    const entry = [name, listener] as unknown as Entry;
+    this.#entries.push(entry);
+    entry[2] = this.#heard$.subscribe((event) => {
+      if (event.type !== name) return;
+      if (once) this.#remove(entry);
+      (listener as (arg: unknown) => void)(event.type === 'error' ? event.error : this);
+    });
+    return this;
+  }
+
+  #remove(entry: Entry): void {
+    entry[2].unsubscribe();
+    this.#entries = this.#entries.filter((e) => e !== entry);
+  }
+}

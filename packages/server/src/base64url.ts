@@ -3,8 +3,8 @@ import { nodeBuiltin } from './runtime.js';
 // Looked up once: Buffer's native base64url is several times faster than the portable path on a
 // token's few hundred bytes, and every runtime with node:buffer has it.
 const NodeBuffer = nodeBuiltin('node:buffer')?.Buffer;
-const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+const encoder = /* @__PURE__ */ new TextEncoder();
+const decoder = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true });
 
 /** The base64url form (no padding) of bytes. */
 export function bytesToBase64url(bytes: Uint8Array): string {

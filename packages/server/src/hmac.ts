@@ -17,7 +17,7 @@ const nodeKeys =
     : new KeyCache((secret) => nodeCrypto.createSecretKey(utf8(secret)));
 
 // One CryptoKey per secret and hash, as a promise: concurrent first requests share one import.
-const webKeys = new KeyCache<Promise<CryptoKey>>((entry) => {
+const webKeys = /* @__PURE__ */ new KeyCache<Promise<CryptoKey>>((entry) => {
   const cut = entry.indexOf(':');
   const hash = entry.slice(0, cut);
   const key = crypto.subtle.importKey(

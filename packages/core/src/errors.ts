@@ -53,34 +53,44 @@ export class AccessManagerError extends Error {
   }
 }
 
-/** A subclass of {@link AccessManagerError} for one code (a few bytes each, once minified). */
-const kind = <Code extends AccessManagerErrorCode>(name: string, code: Code) =>
+/**
+ * A subclass of {@link AccessManagerError} whose code is its name in snake case, less `Error`
+ * (`TokenExpiredError` → `token_expired`): a few bytes each, once minified.
+ */
+const kind = <Code extends AccessManagerErrorCode>(name: string) =>
   class extends AccessManagerError {
     declare readonly code: Code;
     constructor(message: string, options?: AccessManagerErrorOptions) {
-      super(code, message, options);
+      super(
+        name
+          .slice(0, -5)
+          .replace(/\B[A-Z]/g, '_$&')
+          .toLowerCase() as Code,
+        message,
+        options,
+      );
       this.name = name;
     }
   };
 
 /** Not a Twilio access token: not a string, not a JWT, or no `grants.identity` / numeric `exp`. */
-export const MalformedTokenError = kind('MalformedTokenError', 'malformed_token');
+export const MalformedTokenError = kind<'malformed_token'>('MalformedTokenError');
 export type MalformedTokenError = InstanceType<typeof MalformedTokenError>;
 
 /** The token's `exp` has passed (on the server's clock, as far as the manager can tell). */
-export const TokenExpiredError = kind('TokenExpiredError', 'token_expired');
+export const TokenExpiredError = kind<'token_expired'>('TokenExpiredError');
 export type TokenExpiredError = InstanceType<typeof TokenExpiredError>;
 
 /** The token's `nbf` is still in the future. */
-export const TokenNotYetValidError = kind('TokenNotYetValidError', 'token_not_yet_valid');
+export const TokenNotYetValidError = kind<'token_not_yet_valid'>('TokenNotYetValidError');
 export type TokenNotYetValidError = InstanceType<typeof TokenNotYetValidError>;
 
 /** Under `identity: 'fixed'`, a token for another identity than the first one adopted. */
-export const IdentityMismatchError = kind('IdentityMismatchError', 'identity_mismatch');
+export const IdentityMismatchError = kind<'identity_mismatch'>('IdentityMismatchError');
 export type IdentityMismatchError = InstanceType<typeof IdentityMismatchError>;
 
 /** Under `identity: 'fixed'`, a token for another Twilio account (`sub`). */
-export const AccountMismatchError = kind('AccountMismatchError', 'account_mismatch');
+export const AccountMismatchError = kind<'account_mismatch'>('AccountMismatchError');
 export type AccountMismatchError = InstanceType<typeof AccountMismatchError>;
 
 /**
@@ -88,38 +98,38 @@ export type AccountMismatchError = InstanceType<typeof AccountMismatchError>;
  * (`chat.service_sid`, `data_sync.service_sid`) than the first token's: twilsock closes a
  * client for good on such an update (51232, 51215).
  */
-export const InstanceMismatchError = kind('InstanceMismatchError', 'instance_mismatch');
+export const InstanceMismatchError = kind<'instance_mismatch'>('InstanceMismatchError');
 export type InstanceMismatchError = InstanceType<typeof InstanceMismatchError>;
 
 /** The token lacks a grant that an attached adapter declared with `requireGrant`. */
-export const MissingGrantError = kind('MissingGrantError', 'missing_grant');
+export const MissingGrantError = kind<'missing_grant'>('MissingGrantError');
 export type MissingGrantError = InstanceType<typeof MissingGrantError>;
 
 /** The token is no use now: the one held, or one that expires sooner than a held token that is due. */
-export const StaleTokenError = kind('StaleTokenError', 'stale_token');
+export const StaleTokenError = kind<'stale_token'>('StaleTokenError');
 export type StaleTokenError = InstanceType<typeof StaleTokenError>;
 
 /** The token lives longer than Twilio's 24-hour maximum (`exp - iat`). */
-export const LifetimeExceededError = kind('LifetimeExceededError', 'lifetime_exceeded');
+export const LifetimeExceededError = kind<'lifetime_exceeded'>('LifetimeExceededError');
 export type LifetimeExceededError = InstanceType<typeof LifetimeExceededError>;
 
 /** `fetchToken` did not settle within `fetchTimeoutMs`; its signal was aborted. */
-export const FetchTimeoutError = kind('FetchTimeoutError', 'fetch_timeout');
+export const FetchTimeoutError = kind<'fetch_timeout'>('FetchTimeoutError');
 export type FetchTimeoutError = InstanceType<typeof FetchTimeoutError>;
 
 /** An SDK client's `updateToken` did not settle within `pushTimeoutMs` (see `attachClient`). */
-export const PushTimeoutError = kind('PushTimeoutError', 'push_timeout');
+export const PushTimeoutError = kind<'push_timeout'>('PushTimeoutError');
 export type PushTimeoutError = InstanceType<typeof PushTimeoutError>;
 
 /** `getToken({ timeoutMs })` found no token in time (the token server may be down). */
-export const TimeoutError = kind('TimeoutError', 'timeout');
+export const TimeoutError = kind<'timeout'>('TimeoutError');
 export type TimeoutError = InstanceType<typeof TimeoutError>;
 
 /** The caller's `AbortSignal` aborted; `cause` is the signal's reason. */
-export const AbortedError = kind('AbortedError', 'aborted');
+export const AbortedError = kind<'aborted'>('AbortedError');
 export type AbortedError = InstanceType<typeof AbortedError>;
 
-const ClosedBase = kind('ClosedError', 'closed');
+const ClosedBase = kind<'closed'>('ClosedError');
 /** The manager was closed. */
 export class ClosedError extends ClosedBase {
   constructor(message = 'The AccessManager is closed.', options?: AccessManagerErrorOptions) {

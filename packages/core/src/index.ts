@@ -1,5 +1,7 @@
 export { AccessManager } from './accessManager.js';
 export { AccessToken, parseAccessToken } from './accessToken.js';
+export type { AdoptionContext, NotAdoptedReason } from './adoption.js';
+export { decideAdoption } from './adoption.js';
 export type {
   AttachOptions,
   ClientLink,
@@ -12,24 +14,30 @@ export { attachClient } from './attachClient.js';
 export { backoffDelay } from './backoff.js';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
+export type { ClockSkew } from './clockSkew.js';
+export { judgeSkew } from './clockSkew.js';
 export type {
   AccessManagerErrorCode,
   AccessManagerErrorOptions,
   FetchFailedErrorOptions,
 } from './errors.js';
 export {
+  AbortedError,
   AccessManagerError,
   AccountMismatchError,
   ClosedError,
+  DETERMINISTIC_CODES,
   FatalFetchError,
   FetchFailedError,
   FetchTimeoutError,
   IdentityMismatchError,
+  InstanceMismatchError,
   LifetimeExceededError,
   MalformedTokenError,
   MissingGrantError,
   PushTimeoutError,
   StaleTokenError,
+  TimeoutError,
   TokenExpiredError,
   TokenNotYetValidError,
 } from './errors.js';
@@ -45,10 +53,13 @@ export type {
   AccessManagerOptions,
   AccessManagerState,
   AccessManagerStatus,
+  FetchedToken,
+  FetchStatus,
   FetchToken,
   FetchTokenContext,
   RefreshReason,
   RetryOptions,
+  TokenStatus,
 } from './types.js';
 export type { WakeSignals } from './wakeSignals.js';
 export { browserWakeSignals } from './wakeSignals.js';

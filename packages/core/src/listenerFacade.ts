@@ -80,24 +80,9 @@ export class ListenerFacade {
   }
 
   /** Same as `on`. */
-  addListener(name: 'error', listener: ErrorListener): this;
-  addListener(
-    name: Exclude<AccessManagerEventName, 'error'>,
-    listener: (manager: this) => void,
-  ): this;
-  addListener(name: AccessManagerEventName, listener: AnyListener): this {
-    return this.#add(name, listener, false);
-  }
-
+  declare addListener: this['on'];
   /** Same as `off`. */
-  removeListener(name: 'error', listener: ErrorListener): this;
-  removeListener(
-    name: Exclude<AccessManagerEventName, 'error'>,
-    listener: (manager: this) => void,
-  ): this;
-  removeListener(name: AccessManagerEventName, listener: AnyListener): this {
-    return this.off(name as 'error', listener as ErrorListener);
-  }
+  declare removeListener: this['off'];
 
   /** Removes every listener of `name`, or every listener. */
   removeAllListeners(name?: AccessManagerEventName): this {
@@ -134,3 +119,8 @@ export class ListenerFacade {
     this.#entries = this.#entries.filter((e) => e !== entry);
   }
 }
+
+// EventEmitter's other names for `on` and `off`, shared through the prototype.
+const proto = ListenerFacade.prototype as unknown as Record<string, unknown>;
+proto['addListener'] = proto['on'];
+proto['removeListener'] = proto['off'];

@@ -1,0 +1,51 @@
+import { makeToken } from '@access-manager/testing';
+import { describe, expect, it } from 'vitest';
+import { AccessToken } from './accessToken.js';
+import { decideAdoption, type NotAdoptedReason } from './adoption.js';
+
+const T = 1_800_000_000;
+const token = (exp: number) => new AccessToken(makeToken({ iat: T, exp }));
+const held = token(T + 3600);
+
+describe('decideAdoption, as a table', () => {
+  const rows: Array<
+    [string, AccessToken | null, AccessToken, boolean, boolean, NotAdoptedReason | null]
+  > = [
+    // what, held, candidate, due, refused, outcome
+    ['nothing held: adopt', null, token(T + 60), true, false, null],
+    ['the token held again: not adopted', held, held, false, false, 'same_token'],
+    ['the token held again, held refused: not adopted', held, held, true, true, 'same_token'],
+    ['expires later, held not due: adopt', held, token(T + 7200), false, false, null],
+    [
+      'expires sooner, held not due: adopt (the newest answer wins)',
+      held,
+      token(T + 3000),
+      false,
+      false,
+      null,
+    ],
+    ['expires sooner, held due: not adopted', held, token(T + 3000), true, false, 'expires_sooner'],
+    [
+      'expires sooner, held refused: not adopted',
+      held,
+      token(T + 3000),
+      false,
+      true,
+      'expires_sooner',
+    ],
+    ['expires later, held due: adopt', held, token(T + 7200), true, false, null],
+    [
+      'expires at the same time (another token), held refused: adopt',
+      held,
+      token(T + 3600),
+      false,
+      true,
+      null,
+    ],
+  ];
+  for (const [what, h, candidate, due, refused, outcome] of rows) {
+    it(what, () => {
+      expect(decideAdoption(candidate, { held: h, due, refused })).toBe(outcome);
+    });
+  }
+});

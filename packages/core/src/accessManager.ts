@@ -290,6 +290,29 @@ export class AccessManager extends ListenerFacade {
   }
 
   /**
+   * What an attached SDK client said of the token it holds (`willExpire`: its warning; `expired`:
+   * it refused it). With `fetchToken`, a refresh (forced when the token was refused); without
+   * (push-only), a `tokenWillExpire` or `tokenExpired` event with `source: 'sdk'`, so that the
+   * app hears it and pushes a new token. Resolves when the refresh does (push-only: at once).
+   */
+  reportSdkSignal(kind: 'willExpire' | 'expired'): Promise<unknown> {
+    const token = this.#token;
+    if (this.#closed) return Promise.reject(new ClosedError());
+    if (this.#options.fetchToken) {
+      return this.refresh({ reason: 'sdk', force: kind === 'expired' });
+    }
+    if (token) {
+      const expiresInMs = Math.max(0, (this.#deadlines?.expireAt ?? 0) - this.#clock.now());
+      this.#emit(
+        kind === 'expired'
+          ? { type: 'tokenExpired', token, source: 'sdk' }
+          : { type: 'tokenWillExpire', token, expiresInMs, source: 'sdk' },
+      );
+    }
+    return Promise.resolve();
+  }
+
+  /**
    * Declares that an attached SDK needs a grant (`'chat'`, `'data_sync'`, `'voice'`, `'video'`).
    * Throws {@link MissingGrantError} when the token held lacks it; from then on a token without it
    * is refused. Returns the function that releases the requirement.
@@ -524,11 +547,12 @@ export class AccessManager extends ListenerFacade {
           type: 'tokenWillExpire',
           token,
           expiresInMs: Math.max(0, deadlines.expireAt - now),
+          source: 'manager',
         });
       }
       if (!this.#expired && now >= deadlines.expireAt && this.#token === token) {
         this.#expired = true;
-        this.#emit({ type: 'tokenExpired', token });
+        this.#emit({ type: 'tokenExpired', token, source: 'manager' });
       }
       // A listener may have adopted a token or closed the manager: its own step took over.
       if (this.#closed || this.#token !== token) return;

@@ -410,3 +410,18 @@ describe('Core v2 in a real Node process', () => {
     expect(output).toBe('got it after 2');
   });
 });
+
+describe('Core v2: SDK signals on a push-only manager', () => {
+  it('reach the app as tokenWillExpire and tokenExpired events with source sdk', async () => {
+    const manager = new AccessManager({ token: makeToken(), wakeSignals: false });
+    await Promise.resolve();
+    const events = record(manager);
+    await manager.reportSdkSignal('willExpire');
+    await manager.reportSdkSignal('expired');
+    expect(events.map((e) => [e.type, 'source' in e ? e.source : undefined])).toEqual([
+      ['tokenWillExpire', 'sdk'],
+      ['tokenExpired', 'sdk'],
+    ]);
+    manager.close();
+  });
+});

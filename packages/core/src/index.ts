@@ -53,6 +53,7 @@ export type {
   AccessManagerOptions,
   AccessManagerState,
   AccessManagerStatus,
+  EventSource,
   FetchedToken,
   FetchStatus,
   FetchToken,

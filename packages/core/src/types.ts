@@ -115,11 +115,18 @@ export interface AccessManagerState {
 
 export type AccessManagerEvent =
   | { type: 'tokenUpdated'; token: AccessToken }
-  | { type: 'tokenWillExpire'; token: AccessToken; expiresInMs: number }
-  | { type: 'tokenExpired'; token: AccessToken }
+  /**
+   * `source`: `'manager'` when the manager's own deadline passed; `'sdk'` when an attached SDK
+   * client said so (`reportSdkSignal`), for a push-only manager that cannot refresh by itself.
+   */
+  | { type: 'tokenWillExpire'; token: AccessToken; expiresInMs: number; source: EventSource }
+  | { type: 'tokenExpired'; token: AccessToken; source: EventSource }
   /** A valid token was fetched but not adopted, and why (the held one is no worse). */
   | { type: 'tokenNotAdopted'; token: AccessToken; reason: NotAdoptedReason }
   | { type: 'error'; error: AccessManagerError };
+
+/** Who raised a `tokenWillExpire` or `tokenExpired`: the manager's clock, or an SDK client. */
+export type EventSource = 'manager' | 'sdk';
 
 /** Names of the events that `on`, `once` and `off` take. */
 export type AccessManagerEventName = AccessManagerEvent['type'];

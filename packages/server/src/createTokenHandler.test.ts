@@ -37,14 +37,15 @@ afterEach(() => {
 });
 
 describe('createTokenHandler: the token', () => {
-  it('answers { token, identity, expiresAt } with Cache-Control: no-store', async () => {
+  it('answers { token, identity, expiresAt, serverTime } with Cache-Control: no-store', async () => {
     const handler = make({ now: () => Date.UTC(2026, 2, 1, 10, 0, 0) });
     const response = await handler(new Request(URL_));
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('content-type')).toBe('application/json');
     const body = (await response.json()) as Record<string, string>;
-    expect(Object.keys(body)).toEqual(['token', 'identity', 'expiresAt']);
+    expect(Object.keys(body)).toEqual(['token', 'identity', 'expiresAt', 'serverTime']);
+    expect(body['serverTime']).toBe(Date.UTC(2026, 2, 1, 10, 0, 0));
     expect(body['identity']).toBe('alice');
     expect(body['expiresAt']).toBe('2026-03-01T11:00:00.000Z');
     const { payload } = decodeAccessToken(body['token']!);

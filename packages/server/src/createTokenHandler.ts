@@ -414,7 +414,9 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
 
   const answer = (minted: MintedAccessToken, headers: Record<string, string> | undefined) => {
     // The token is base64url and dots, the date ISO: only the identity needs escaping.
-    const body = `{"token":"${minted.token}","identity":${JSON.stringify(minted.identity)},"expiresAt":"${new Date(minted.expiresAt * 1000).toISOString()}"}`;
+    // `serverTime` (ms, this server's clock as it answers) is what a client's clock-skew estimate
+    // rests on: never the token's `iat`, which a cache in between may have kept for an hour.
+    const body = `{"token":"${minted.token}","identity":${JSON.stringify(minted.identity)},"expiresAt":"${new Date(minted.expiresAt * 1000).toISOString()}","serverTime":${(options.now ?? Date.now)()}}`;
     return json(200, body, headers);
   };
 

@@ -172,7 +172,9 @@ const row = (benchmark, ours, peer, goal, met) =>
   const peer = gzipSync(readFileSync(require.resolve('twilio-common/dist/twilio-common.min.js')), {
     level: 9,
   }).length;
-  const goals = { 0: 6000, 1: 3000, 2: 3000 };
+  // The budgets of issue 8 (Core v2): the README's integration example with its rxjs code, and
+  // the whole core entry with rxjs external. AccessManager alone has no budget of its own.
+  const goals = { 0: 7000, 1: 4500 };
   JSON.parse(out)
     .filter((entry) => entry.name.startsWith('core:'))
     .forEach((entry, i) => {
@@ -180,8 +182,8 @@ const row = (benchmark, ours, peer, goal, met) =>
         `bundle (min+gz): ${entry.name}`,
         `${(entry.size / 1000).toFixed(2)} kB`,
         i === 0 ? `${(peer / 1000).toFixed(2)} kB (twilio-common.min.js)` : '',
-        `<= ${goals[i] / 1000} kB`,
-        entry.size <= goals[i],
+        goals[i] ? `<= ${goals[i] / 1000} kB` : '',
+        goals[i] ? entry.size <= goals[i] : true,
       );
     });
 }

@@ -28,7 +28,9 @@ export class Mailbox {
  * asynchronously and never reaches the others.
  */
 export class Broadcast<T> {
-  #subscribers: Set<Subscriber<T>> | undefined = new Set();
+  /** Made at the first subscriber (most managers' streams have none); undefined again once complete. */
+  #subscribers: Set<Subscriber<T>> | undefined;
+  #done = false;
   /** The subscribers as an array, kept until one comes or goes: a delivery is one loop over it. */
   #snapshot: Subscriber<T>[] | undefined;
   readonly #mailbox: Mailbox;
@@ -42,8 +44,9 @@ export class Broadcast<T> {
     return new Observable<T>((subscriber) => {
       const value = replay?.();
       if (value != null) subscriber.next(value);
+      if (this.#done) return subscriber.complete();
+      this.#subscribers ??= new Set();
       const subscribers = this.#subscribers;
-      if (!subscribers) return subscriber.complete();
       subscribers.add(subscriber);
       this.#snapshot = undefined;
       return () => {

@@ -20,7 +20,7 @@ type Entry = [name: AccessManagerEventName, listener: AnyListener, subscription:
 export class ListenerFacade {
   readonly #clock: Clock;
   readonly #heard: Broadcast<AccessManagerEvent>;
-  readonly #heard$: Observable<AccessManagerEvent>;
+  #heard$: Observable<AccessManagerEvent> | undefined;
   /** Events waiting for the next macrotask, each with whether it is the constructor's error. */
   #pending: Array<[AccessManagerEvent, boolean]> = [];
   #timer: unknown;
@@ -29,7 +29,6 @@ export class ListenerFacade {
   constructor(clock: Clock, mailbox: Mailbox) {
     this.#clock = clock;
     this.#heard = new Broadcast<AccessManagerEvent>(mailbox);
-    this.#heard$ = this.#heard.observe();
   }
 
   /** Queues an event for the listeners; `initial`: the constructor's token error. */
@@ -106,6 +105,7 @@ export class ListenerFacade {
   #add(name: AccessManagerEventName, listener: AnyListener, once: boolean): this {
     const entry = [name, listener] as unknown as Entry;
     this.#entries.push(entry);
+    this.#heard$ ??= this.#heard.observe();
     entry[2] = this.#heard$.subscribe((event) => {
       if (event.type !== name) return;
       if (once) this.#remove(entry);

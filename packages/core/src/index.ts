@@ -4,6 +4,7 @@ export type { AdoptionContext, NotAdoptedReason } from './adoption.js';
 export { decideAdoption } from './adoption.js';
 export type {
   AttachOptions,
+  ClientFactory,
   ClientLink,
   ClientLinkState,
   ClientLinkStatus,
@@ -12,10 +13,14 @@ export type {
 } from './attachClient.js';
 export { attachClient } from './attachClient.js';
 export { backoffDelay } from './backoff.js';
+export type { SignalAction, SignalFacts } from './clientSignal.js';
+export { decideSignal, WARNING_HORIZON_MS } from './clientSignal.js';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
 export type { ClockSkew } from './clockSkew.js';
 export { judgeSkew } from './clockSkew.js';
+export type { CombinedLinkState } from './combineLinks.js';
+export { combineLinks } from './combineLinks.js';
 export type {
   AccessManagerErrorCode,
   AccessManagerErrorOptions,

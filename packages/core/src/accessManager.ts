@@ -22,6 +22,12 @@ import { ListenerFacade } from './listenerFacade.js';
 import { type Logger, silentLogger } from './logger.js';
 import { deriveState } from './managerState.js';
 import { RefreshFlight } from './refreshFlight.js';
+import {
+  decideSharedAdoption,
+  openTabSharing,
+  type SharedToken,
+  type TabSharing,
+} from './tabSharing.js';
 import { type CheckedToken, checkToken } from './tokenPolicy.js';
 import type {
   AccessManagerEvent,
@@ -83,6 +89,8 @@ export class AccessManager extends ListenerFacade {
   #published: AccessManagerState | null = null;
   /** Events raised during construction wait here for a microtask, so that `events$` right after `new` hears them. */
   #queue: AccessManagerEvent[] | null = [];
+  /** The channel to the managers of other tabs (`shareAcrossTabs`), until `reset()` or `close()`. */
+  #sharing: TabSharing | null;
 
   /** The current token at once (when there is one), then every token adopted; completes on `close()`. */
   readonly token$: Observable<AccessToken>;
@@ -110,6 +118,10 @@ export class AccessManager extends ListenerFacade {
     this.token$ = this.#tokens.observe(() => this.#token);
     this.state$ = this.#states.observe(() => this.getState());
     this.events$ = this.#events.observe();
+    this.#sharing = openTabSharing(options.shareAcrossTabs, {
+      offer: (shared) => this.#offer(shared),
+      held: () => this.#held(),
+    });
     let reason: RefreshReason = 'initial';
     if (token !== undefined) {
       try {
@@ -119,7 +131,9 @@ export class AccessManager extends ListenerFacade {
         if ((error as AccessManagerError).code === 'token_expired') reason = 'expired';
       }
     }
-    if (!this.#token && options.fetchToken) this.#startFlight(reason, false);
+    // Without a token, ask the other tabs for theirs; the first fetch waits briefly for an answer.
+    const waitMs = this.#token ? 0 : (this.#sharing?.ask() ?? 0);
+    if (!this.#token && options.fetchToken) this.#startFlight(reason, false, waitMs);
     const wakeSignals = options.wakeSignals ?? browserWakeSignals;
     this.#unwake = wakeSignals ? wakeSignals(() => this.#wake()) : noop;
     queueMicrotask(() => {
@@ -364,15 +378,22 @@ export class AccessManager extends ListenerFacade {
     flight?.abort(error);
     flight?.reject(error);
     this.#token = this.#deadlines = this.#anchor = this.#failure = this.#lastError = null;
+    // The channel's name stood for the user that is gone: a reset manager shares no more.
+    this.#sharing?.close();
+    this.#sharing = null;
   }
 
   /** `fetched`: the token came from `fetchToken` (with `serverTime`, if the server stated one). */
-  #check(jwt: unknown, fetched?: FetchResult): CheckedToken {
+  #check(
+    jwt: unknown,
+    fetched?: FetchResult,
+    minted = fetched ? fetched.serverTime === undefined : !this.#options.fetchToken,
+  ): CheckedToken {
     return checkToken(jwt, {
       now: this.#clock.now(),
       skew: this.#skew,
       serverTime: fetched?.serverTime,
-      minted: fetched ? fetched.serverTime === undefined : !this.#options.fetchToken,
+      minted,
       anchor: this.#options.identity === 'any' ? null : this.#anchor,
       requiredGrants: this.#grants.keys(),
     });
@@ -445,7 +466,8 @@ export class AccessManager extends ListenerFacade {
     this.hear(event, initial);
   }
 
-  #startFlight(reason: RefreshReason, refused: boolean): RefreshFlight {
+  /** `waitMs`: the first attempt waits this long (for another tab's token, at start-up). */
+  #startFlight(reason: RefreshReason, refused: boolean, waitMs = 0): RefreshFlight {
     const options = this.#options;
     const flight = new RefreshFlight(reason, refused, {
       fetchToken: options.fetchToken as NonNullable<AccessManagerOptions['fetchToken']>,
@@ -455,7 +477,8 @@ export class AccessManager extends ListenerFacade {
       random: options.random,
     });
     this.#flight = flight;
-    this.#attempt(flight);
+    if (waitMs) flight.defer(this.#clock.now() + waitMs);
+    else this.#attempt(flight);
     return flight;
   }
 
@@ -481,6 +504,7 @@ export class AccessManager extends ListenerFacade {
       this.#flight = null;
       this.#adopt(checked);
       flight.resolve(checked.token);
+      this.#sharing?.post(this.#held());
       return;
     }
     // Not adopted, but what it says of the server's clock holds: the held token is planned anew.
@@ -492,6 +516,38 @@ export class AccessManager extends ListenerFacade {
       this.#settle(flight, this.#token); // nothing newer, but nothing needed yet either
     } else {
       this.#failed(flight, new StaleTokenError(`The token server sent a token that ${why}.`));
+    }
+  }
+
+  /**
+   * The token held, to give another tab, while it has not expired. The clock offset goes with it
+   * only when it rests on a time the token server stated (see `SharedToken`).
+   */
+  #held(): SharedToken | null {
+    const token = this.#token;
+    if (!token || !this.#deadlines || this.#clock.now() >= this.#deadlines.expireAt) return null;
+    const { offsetMs, source } = this.#skew;
+    return { jwt: token.jwt, offsetMs: source === 'server' ? offsetMs : undefined };
+  }
+
+  /**
+   * A token another tab posted: the same checks as any token, and adopted only when it expires
+   * later than the one held (`decideSharedAdoption`). Nothing is reported but a debug line: another
+   * tab's token is no error of this one. Its server time is this tab's clock moved by the sender's
+   * stated offset; without one, it is not taken as just minted (`minted: false`): this tab does not
+   * know when it was, and a token that looks expired here is left for this tab's own fetch.
+   */
+  #offer({ jwt, offsetMs }: SharedToken): void {
+    if (this.#closed) return;
+    const serverTime = offsetMs === undefined ? undefined : this.#clock.now() + offsetMs;
+    try {
+      const checked = this.#check(jwt, { jwt, serverTime }, false);
+      const context = { held: this.#token, due: this.#due(), refused: !!this.#flight?.refused };
+      const why = decideSharedAdoption(checked.token, context);
+      if (!why) this.#adopt(checked);
+      else this.#logger.debug(`Tab sharing: ${checked.token} not adopted (${why}).`);
+    } catch (error) {
+      this.#logger.debug(`Tab sharing: ignored a token (${(error as AccessManagerError).code}).`);
     }
   }
 

@@ -102,6 +102,11 @@ export class RefreshFlight {
     return delay;
   }
 
+  /** Plans the first attempt for `at` (a start-up wait), which a wake signal does not cut short. */
+  defer(at: number): void {
+    this.retryAt = this.#notBefore = at;
+  }
+
   /** The device woke: a retry waiting for its backoff runs now (not before `Retry-After`). */
   wake(now: number): void {
     if (this.retryAt !== null && now - this.#wokeAt >= WAKE_COOLDOWN_MS) {

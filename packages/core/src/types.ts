@@ -3,6 +3,7 @@ import type { NotAdoptedReason } from './adoption.js';
 import type { Clock } from './clock.js';
 import type { AccessManagerError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { TabSharingOptions } from './tabSharing.js';
 import type { WakeSignals } from './wakeSignals.js';
 
 /** Why a fetch was started. */
@@ -69,6 +70,16 @@ export interface AccessManagerOptions {
   wakeSignals?: WakeSignals | false;
   /** Source of randomness for jitter, in [0, 1); default `Math.random`. */
   random?: () => number;
+  /**
+   * Share tokens with the managers of the other tabs of this origin (`BroadcastChannel`), so
+   * that a browser fetches about once per refresh cycle, and a tab that opens beside another
+   * fetches nothing. A fetched token is posted to them; each checks it as any token and adopts it
+   * when it expires later than its own. A manager that starts without a token waits `waitMs` for
+   * another tab's before its first fetch. No lock, no storage; nothing where `BroadcastChannel`
+   * does not exist. Give a `channel` name that separates users when one origin may have two.
+   * Ends at `reset()`. Default off.
+   */
+  shareAcrossTabs?: boolean | TabSharingOptions;
 }
 
 /** The token's status: none held, valid, inside its warning window, or expired. */

@@ -1,0 +1,107 @@
+import type { AccessToken } from './accessToken.js';
+import { type AdoptionContext, decideAdoption, type NotAdoptedReason } from './adoption.js';
+
+/** How the managers of one browser share their tokens: `shareAcrossTabs: true`, or this. */
+export interface TabSharingOptions {
+  /**
+   * The `BroadcastChannel` name; default `'access-manager'`. Managers share only with managers on
+   * the same name, so put in it what separates users when one origin may have two signed in
+   * (a user id): a tab that starts has no token yet to tell another user's from its own.
+   */
+  channel?: string;
+  /** How long a manager that starts without a token waits for another tab's; default 150 ms. */
+  waitMs?: number;
+}
+
+/**
+ * A token as it travels between tabs. `offsetMs`: the sender's estimate of the server's clock
+ * minus the local one, when it rests on a time the token server stated. Tabs of one browser
+ * read one device clock, so that estimate holds as it is in the receiving tab, however late the
+ * message comes; a server time itself would be stale by then.
+ */
+export interface SharedToken {
+  jwt: string;
+  offsetMs?: number | undefined;
+}
+
+/** What the manager does for its channel: take another tab's token, and say which it holds. */
+export interface TabSharingHooks {
+  offer(token: SharedToken): void;
+  /** The token to give another tab: the one held, while it has not expired. */
+  held(): SharedToken | null;
+}
+
+/** Why a checked token from another tab is not adopted. */
+export type NotSharedReason = NotAdoptedReason | 'expires_no_later';
+
+/**
+ * Whether a token from another tab, which passed every check a token must pass, replaces the one
+ * held: what {@link decideAdoption} says, and only when it expires later than the one held. So
+ * tabs never swap tokens of equal use back and forth, and every adoption moves the refresh point
+ * on. `null` to adopt, or why not. Pure.
+ */
+export function decideSharedAdoption(
+  candidate: AccessToken,
+  context: AdoptionContext,
+): NotSharedReason | null {
+  const { held } = context;
+  return (
+    decideAdoption(candidate, context) ??
+    (held && candidate.expiresAt <= held.expiresAt ? 'expires_no_later' : null)
+  );
+}
+
+/**
+ * One manager's end of the channel that the managers of one origin share tokens on. No lock and
+ * no storage: a manager posts each token it fetches and adopts, answers a starting manager's
+ * question with the token it holds, and nothing ever waits on another tab but a starting manager,
+ * for `waitMs`. Two tabs that fetch at once are harmless (Twilio tokens do not rotate).
+ */
+export class TabSharing {
+  /** How long a starting manager waits for an answer before its first fetch. */
+  readonly waitMs: number;
+  readonly #channel: BroadcastChannel;
+
+  constructor(options: TabSharingOptions, hooks: TabSharingHooks) {
+    this.waitMs = options.waitMs ?? 150;
+    const channel = new BroadcastChannel(options.channel ?? 'access-manager');
+    this.#channel = channel;
+    channel.onmessage = ({ data }: MessageEvent) => {
+      if (data?.ask === true) {
+        const held = hooks.held();
+        if (held) channel.postMessage(held);
+      } else if (typeof data?.jwt === 'string') {
+        const { offsetMs } = data;
+        hooks.offer({ jwt: data.jwt, offsetMs: Number.isFinite(offsetMs) ? offsetMs : undefined });
+      }
+    };
+    // Node: a channel that only listens must not keep the process alive (as an idle timer).
+    (channel as { unref?: () => void }).unref?.();
+  }
+
+  /** Gives every other manager on the channel this token. */
+  post(token: SharedToken | null): void {
+    if (token) this.#channel.postMessage(token);
+  }
+
+  /** Asks the other managers for the tokens they hold; returns how long to wait for one. */
+  ask(): number {
+    this.#channel.postMessage({ ask: true });
+    return this.waitMs;
+  }
+
+  /** Leaves the channel. Idempotent. */
+  close(): void {
+    this.#channel.onmessage = null;
+    this.#channel.close();
+  }
+}
+
+/** The manager's end of the channel for its option, or null: off, or no `BroadcastChannel` here. */
+export const openTabSharing = (
+  option: boolean | TabSharingOptions | undefined,
+  hooks: TabSharingHooks,
+): TabSharing | null =>
+  option && typeof BroadcastChannel === 'function'
+    ? new TabSharing(option === true ? {} : option, hooks)
+    : null;

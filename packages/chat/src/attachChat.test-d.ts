@@ -1,12 +1,16 @@
 import type { AccessManager, ClientLink } from '@access-manager/core';
-import type { Client } from 'twilio-chat';
+import { Client } from 'twilio-chat';
 import { expectTypeOf, test } from 'vitest';
 import { attachChat, type ChatClientLike } from './index.js';
 
 test('a twilio-chat Client fits ChatClientLike', () => {
   expectTypeOf<Client>().toExtend<ChatClientLike>();
   expectTypeOf(attachChat).toBeCallableWith({} as AccessManager, {} as Client);
-  expectTypeOf(attachChat).returns.toEqualTypeOf<ClientLink>();
+  expectTypeOf(attachChat({} as AccessManager, {} as Client)).toEqualTypeOf<ClientLink<Client>>();
+  // The factory form: the link creates the client (and a new one for a new user).
+  expectTypeOf(attachChat({} as AccessManager, (jwt: string) => new Client(jwt))).toEqualTypeOf<
+    ClientLink<Client>
+  >();
 });
 
 test('a client without updateToken or the events does not fit', () => {

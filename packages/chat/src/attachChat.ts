@@ -2,7 +2,9 @@ import {
   type AccessManager,
   type AttachOptions,
   attachClient,
+  type ClientFactory,
   type ClientLink,
+  type ClientSpec,
   type TwilsockClientEvent,
   type TwilsockClientLike,
   twilsockSpec,
@@ -40,7 +42,10 @@ const chatSpec = twilsockSpec('chat', 'chat', { typeErrorIsDelivered: true });
  * after a failed initialization as delivered. Declares the `chat` grant: throws
  * `missing_grant` when the manager's token lacks it.
  *
- * @param options `token`: the token the client was created with, so that it is not pushed again.
+ * @param client a factory `(jwt) => client` (the link creates the client, makes a new one when the
+ *   manager's identity changes, and shuts it down on detach), or a client the app created.
+ * @param options `token`: with a client, the token it was created with, so that it is not pushed
+ *   again; `minValidityMs`: with a factory, how long the creating token must still be valid.
  * @example
  * ```ts
  * import { AccessManager, fetchTokenFrom } from '@access-manager/core';
@@ -48,15 +53,16 @@ const chatSpec = twilsockSpec('chat', 'chat', { typeErrorIsDelivered: true });
  * import { Client } from 'twilio-chat';
  *
  * const manager = new AccessManager({ fetchToken: fetchTokenFrom('/api/twilio-token') });
- * const token = await manager.getToken();
- * const link = attachChat(manager, new Client(token), { token });
+ * // The link creates the client with a token valid long enough, and a new one for a new user.
+ * const link = attachChat(manager, (jwt) => new Client(jwt));
+ * link.client$.subscribe((client) => render(client));
  * link.state$.subscribe(({ status }) => console.log('chat', status));
- * // later
+ * // later: detaches and shuts the client down
  * link.detach();
  * ```
  */
-export const attachChat = (
+export const attachChat = <Client extends ChatClientLike>(
   manager: AccessManager,
-  client: ChatClientLike,
+  client: Client | ClientFactory<Client>,
   options?: AttachOptions,
-): ClientLink => attachClient(manager, client, chatSpec, options);
+): ClientLink<Client> => attachClient(manager, client, chatSpec as ClientSpec<Client>, options);

@@ -2,7 +2,9 @@ import {
   type AccessManager,
   type AttachOptions,
   attachClient,
+  type ClientFactory,
   type ClientLink,
+  type ClientSpec,
   type TwilsockClientEvent,
   type TwilsockClientLike,
   twilsockSpec,
@@ -40,7 +42,10 @@ const conversationsSpec = twilsockSpec('conversations', 'chat', { typeErrorIsDel
  * after a failed initialization as delivered. Declares the `chat` grant: throws
  * `missing_grant` when the manager's token lacks it.
  *
- * @param options `token`: the token the client was created with, so that it is not pushed again.
+ * @param client a factory `(jwt) => client` (the link creates the client, makes a new one when the
+ *   manager's identity changes, and shuts it down on detach), or a client the app created.
+ * @param options `token`: with a client, the token it was created with, so that it is not pushed
+ *   again; `minValidityMs`: with a factory, how long the creating token must still be valid.
  * @example
  * ```ts
  * import { AccessManager, fetchTokenFrom } from '@access-manager/core';
@@ -48,15 +53,17 @@ const conversationsSpec = twilsockSpec('conversations', 'chat', { typeErrorIsDel
  * import { Client } from '@twilio/conversations';
  *
  * const manager = new AccessManager({ fetchToken: fetchTokenFrom('/api/twilio-token') });
- * const token = await manager.getToken();
- * const link = attachConversations(manager, new Client(token), { token });
+ * // The link creates the client with a token valid long enough, and a new one for a new user.
+ * const link = attachConversations(manager, (jwt) => new Client(jwt));
+ * link.client$.subscribe((client) => render(client));
  * link.state$.subscribe(({ status }) => console.log('conversations', status));
- * // later
+ * // later: detaches and shuts the client down
  * link.detach();
  * ```
  */
-export const attachConversations = (
+export const attachConversations = <Client extends ConversationsClientLike>(
   manager: AccessManager,
-  client: ConversationsClientLike,
+  client: Client | ClientFactory<Client>,
   options?: AttachOptions,
-): ClientLink => attachClient(manager, client, conversationsSpec, options);
+): ClientLink<Client> =>
+  attachClient(manager, client, conversationsSpec as ClientSpec<Client>, options);

@@ -277,11 +277,13 @@ export function attachClient<Client>(
       if ((resolved && !unconfirmed) || spec.isDelivered?.(error)) {
         attempt = 0;
         triedJwt = undefined;
+        const now = clock.now();
+        // A push changed the client's token only if the link knew it held another one: a client
+        // attached without `{ token }` may well have held this one already.
+        if (held) changedAt = now;
         previous = held;
         held = token;
         heldJwt = token.jwt;
-        const now = clock.now();
-        changedAt = now;
         set({
           status: 'synced',
           token,

@@ -39,7 +39,7 @@ export const WARNING_HORIZON_MS = 210_000;
  *    client just refused that very token).
  * 2. `expired`: the client's token was refused, so a new one is needed: force.
  * 3. `willExpire` about the token before (a push changed the client's token moments ago, or the
- *    previous token is still in its last minutes: a Voice Device keeps the old token's timer):
+ *    previous token is still valid: a Voice Device keeps the old token's timer):
  *    nothing. About a token in its last minutes by the manager's reckoning, with a refresh
  *    planned: nothing, the plan covers it. Otherwise, and in particular when the manager thinks
  *    the token has long to live (Twilio's clock disagrees with ours: that is what the warning is
@@ -56,11 +56,10 @@ export function decideSignal(facts: SignalFacts): SignalAction {
     return 'push';
   }
   if (facts.kind === 'expired') return 'force';
+  // While the token before is still valid (give or take the cooldown, for clock error), a warning
+  // may be its own: a Voice Device keeps the old token's timer after `updateToken`.
   const aboutPrevious =
-    facts.sinceChangeMs < cooldownMs ||
-    (previousLeftMs !== null &&
-      previousLeftMs > -cooldownMs &&
-      previousLeftMs <= WARNING_HORIZON_MS);
+    facts.sinceChangeMs < cooldownMs || (previousLeftMs !== null && previousLeftMs > -cooldownMs);
   if (aboutPrevious) return 'none';
   if (clientLeftMs !== null && clientLeftMs <= WARNING_HORIZON_MS && facts.refreshPlanned) {
     return 'none';

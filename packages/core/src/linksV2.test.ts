@@ -260,6 +260,24 @@ describe('never stall', () => {
   });
 });
 
+describe('SDK warnings are honoured', () => {
+  it('a warning right after a push that may have changed nothing is not dropped (attached without { token })', async () => {
+    const manager = managed(makeToken({ grants }));
+    const fromSdk: string[] = [];
+    manager.events$.subscribe((e) => {
+      if ('source' in e && e.source === 'sdk') fromSdk.push(e.type);
+    });
+    const client = new StandInClient(manager.token as string);
+    const link = attachClient(manager, client, spec); // no { token }: the link pushes it
+    cleanup.unshift(() => link.detach());
+    await flush();
+    expect(client.pushes).toEqual([manager.token]);
+    client.signal?.('willExpire'); // Twilio says the token it holds is about to expire
+    await flush();
+    expect(fromSdk).toEqual(['tokenWillExpire']);
+  });
+});
+
 describe('combineLinks', () => {
   it('is synced when every client is, else the worst status and which link', async () => {
     const manager = managed(makeToken({ grants }));

@@ -22,6 +22,8 @@ export interface TwilsockClientLike {
   /** `'disconnecting'` after the server closed the connection; see {@link twilsockSpec}. */
   readonly connectionState: string;
   updateToken(token: string): Promise<unknown>;
+  /** Ends the client: a factory link calls it on sign-out, user switch and detach. */
+  shutdown?(): Promise<unknown>;
   on(event: TwilsockClientEvent, listener: (arg?: { errorCode?: number }) => void): unknown;
   off(event: TwilsockClientEvent, listener: (arg?: { errorCode?: number }) => void): unknown;
 }
@@ -50,6 +52,7 @@ export const twilsockSpec = (
   name,
   grant,
   updateToken: (client, jwt) => client.updateToken(jwt),
+  shutdown: (client) => client.shutdown?.(),
   listen: (client, signal) => {
     const handlers: Array<[TwilsockClientEvent, (arg?: { errorCode?: number }) => void]> = [
       ['tokenAboutToExpire', () => signal('willExpire')],

@@ -2,7 +2,9 @@ import {
   type AccessManager,
   type AttachOptions,
   attachClient,
+  type ClientFactory,
   type ClientLink,
+  type ClientSpec,
   type TwilsockClientEvent,
   type TwilsockClientLike,
   twilsockSpec,
@@ -39,7 +41,10 @@ const syncSpec = twilsockSpec('sync', 'data_sync');
  * and holds a token while the client is `disconnecting`. Declares the `data_sync` grant: throws
  * `missing_grant` when the manager's token lacks it.
  *
- * @param options `token`: the token the client was created with, so that it is not pushed again.
+ * @param client a factory `(jwt) => client` (the link creates the client, makes a new one when the
+ *   manager's identity changes, and shuts it down on detach), or a client the app created.
+ * @param options `token`: with a client, the token it was created with, so that it is not pushed
+ *   again; `minValidityMs`: with a factory, how long the creating token must still be valid.
  * @example
  * ```ts
  * import { AccessManager, fetchTokenFrom } from '@access-manager/core';
@@ -47,15 +52,16 @@ const syncSpec = twilsockSpec('sync', 'data_sync');
  * import { SyncClient } from 'twilio-sync';
  *
  * const manager = new AccessManager({ fetchToken: fetchTokenFrom('/api/twilio-token') });
- * const token = await manager.getToken();
- * const link = attachSync(manager, new SyncClient(token), { token });
+ * // The link creates the client with a token valid long enough, and a new one for a new user.
+ * const link = attachSync(manager, (jwt) => new SyncClient(jwt));
+ * link.client$.subscribe((client) => render(client));
  * link.state$.subscribe(({ status }) => console.log('sync', status));
- * // later
+ * // later: detaches and shuts the client down
  * link.detach();
  * ```
  */
-export const attachSync = (
+export const attachSync = <Client extends SyncClientLike>(
   manager: AccessManager,
-  client: SyncClientLike,
+  client: Client | ClientFactory<Client>,
   options?: AttachOptions,
-): ClientLink => attachClient(manager, client, syncSpec, options);
+): ClientLink<Client> => attachClient(manager, client, syncSpec as ClientSpec<Client>, options);

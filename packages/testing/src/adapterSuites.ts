@@ -20,6 +20,7 @@ import { makeToken, type TestGrants } from './tokenFactory.js';
 export interface SuiteManager {
   readonly token: string | null;
   updateToken(token: string): Promise<unknown>;
+  reset(): void;
   close(): void;
 }
 
@@ -58,9 +59,9 @@ export interface TwilsockAdapterCase<Manager extends SuiteManager, Client> {
   createManager(options: { token?: string; fetchToken: () => Promise<string> }): Manager;
   attach(
     manager: NoInfer<Manager>,
-    client: NoInfer<Client>,
+    client: NoInfer<Client> | ((jwt: string) => Promise<NoInfer<Client>>),
     options?: { token?: string },
-  ): SuiteLink;
+  ): SuiteLink & { readonly client: unknown };
 }
 
 /** The events a twilsock adapter listens to. */
@@ -148,6 +149,38 @@ export function describeTwilsockAdapter<
         expect.objectContaining({ code: 'missing_grant' }),
       );
       await fake.waitForToken({ method: 'init' });
+    });
+
+    it("factory form: creates the client with the manager's token, and a new client for a new user, shutting the old one down", async (ctx) => {
+      const fake = await startTwilsockFake();
+      const alice = token();
+      const manager = adapter.createManager({ token: alice, fetchToken: async () => token() });
+      const made: Client[] = [];
+      const link = adapter.attach(manager, async (jwt) => {
+        const client = await adapter.createClient(fake, jwt);
+        made.push(client);
+        return client;
+      });
+      ctx.onTestFinished(async () => {
+        link.detach();
+        manager.close();
+        await fake.close();
+      });
+      await fake.waitForToken({ method: 'init', token: alice });
+      await eventually(() => link.client === made[0] && link.getState().status === 'synced');
+      expect(link.getState().token?.jwt).toBe(alice);
+      // Sign-out, then another user: Twilio clients cannot change identity with updateToken.
+      manager.reset();
+      const bob = makeToken({ identity: 'bob', grants: adapter.grants });
+      await manager.updateToken(bob);
+      await fake.waitForToken({ method: 'init', token: bob });
+      await eventually(() => link.client === made[1]);
+      await eventually(() => made[0]?.connectionState === 'disconnected');
+      // Neither client was ever sent a token by update: each was born with its own.
+      expect(fake.tokens.map((r) => [r.method, r.token])).toEqual([
+        ['init', alice],
+        ['init', bob],
+      ]);
     });
 
     it('pushes each adopted token to the server as an update carrying it, and not the one the client holds', async (ctx) => {

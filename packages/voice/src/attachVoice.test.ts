@@ -66,6 +66,29 @@ function fakeBusy(device: Device) {
 }
 
 describe.concurrent('attachVoice with the real Device', () => {
+  it("factory form: creates and registers the Device with the manager's token, and destroys it on detach", async (ctx) => {
+    const fake = await startChunderFake();
+    ctx.onTestFinished(() => fake.close());
+    const manager = new AccessManager({ token: token(), wakeSignals: false });
+    ctx.onTestFinished(() => manager.close());
+    const made: Device[] = [];
+    const link = attachVoice(
+      manager,
+      async (jwt) => {
+        const device = await createVoiceDevice(fake, jwt);
+        made.push(device);
+        return device;
+      },
+      { register: true },
+    );
+    await fake.waitForListen(manager.token as string);
+    await eventually(() => made[0]?.state === 'registered' && link.client === made[0]);
+    expect(link.getState().status).toBe('synced');
+    link.detach();
+    await eventually(() => made[0]?.state === 'destroyed');
+    expect(made).toHaveLength(1);
+  });
+
   it('declares the voice grant: attaching to a manager whose token lacks it throws missing_grant', async (ctx) => {
     const fake = await startChunderFake();
     ctx.onTestFinished(() => fake.close());

@@ -2,6 +2,7 @@ import {
   type AccessManager,
   type AttachOptions,
   attachClient,
+  type ClientFactory,
   type ClientLink,
   type ClientSpec,
 } from '@access-manager/core';
@@ -53,10 +54,17 @@ export interface VoiceDeviceLike {
   readonly state: string;
   readonly token: string | null;
   updateToken(token: string): void;
-  on(event: 'tokenWillExpire' | 'destroyed', listener: () => void): unknown;
+  /** Registers for incoming calls (`attachVoice` calls it again after a refused token). */
+  register?(): Promise<unknown>;
+  /** Ends the Device: a factory link calls it on sign-out, user switch and detach. */
+  destroy?(): unknown;
+  on(event: 'tokenWillExpire' | 'destroyed' | 'registered', listener: () => void): unknown;
   on(event: 'error', listener: (error: VoiceErrorLike) => void): unknown;
   on(event: 'incoming', listener: (call: VoiceCallLike) => void): unknown;
-  removeListener(event: 'tokenWillExpire' | 'destroyed', listener: () => void): unknown;
+  removeListener(
+    event: 'tokenWillExpire' | 'destroyed' | 'registered',
+    listener: () => void,
+  ): unknown;
   removeListener(event: 'error', listener: (error: VoiceErrorLike) => void): unknown;
   removeListener(event: 'incoming', listener: (call: VoiceCallLike) => void): unknown;
 }
@@ -65,26 +73,42 @@ const CALL_ENDS = ['disconnect', 'cancel', 'reject', 'error'] as const;
 /** Twilio's AccessTokenExpired, and the Voice signaling error for an expired JWT. */
 const EXPIRED = [20104, 31205];
 
+/**
+ * Devices that were registered when their token was refused: after 20104 or 31205 a Device stops
+ * re-registering by itself, so the link registers it again once it holds a fresh token.
+ */
+const registered = new WeakSet<VoiceDeviceLike>();
+const reregister = new WeakSet<VoiceDeviceLike>();
+
 const voiceSpec: ClientSpec<VoiceDeviceLike> = {
   name: 'voice',
   grant: 'voice',
   updateToken: (device, jwt) => device.updateToken(jwt),
+  shutdown: (device) => device.destroy?.(),
   listen: (device, signal) => {
     const willExpire = () => signal('willExpire');
+    const onRegistered = () => registered.add(device);
     // Always there while attached: a Device with no `error` listener throws an auth error as an
     // uncaught exception. 31205 arrives as 20104, with the 31205 kept in `originalError`.
     const error = (error: VoiceErrorLike) => {
       const original = (error?.originalError as VoiceErrorLike | undefined)?.code;
       if (EXPIRED.includes(error?.code as number) || EXPIRED.includes(original as number)) {
+        if (registered.has(device) || device.state === 'registered') reregister.add(device);
         signal('expired');
       }
     };
+    if (device.state === 'registered') registered.add(device);
     device.on('tokenWillExpire', willExpire);
+    device.on('registered', onRegistered);
     device.on('error', error);
     return () => {
       device.removeListener('tokenWillExpire', willExpire);
+      device.removeListener('registered', onRegistered);
       device.removeListener('error', error);
     };
+  },
+  delivered: (device) => {
+    if (reregister.delete(device)) device.register?.().catch(() => {});
   },
   isReady: (device) => device.state !== 'destroyed',
   // An update mid-call drops about a second of audio: hold it until the call ends.
@@ -122,7 +146,13 @@ const voiceSpec: ClientSpec<VoiceDeviceLike> = {
  * and an `error` 20104 / 31205 into one shared refresh, and listens for `error` as long as it is
  * attached. Declares the `voice` grant: throws `missing_grant` when the manager's token lacks it.
  *
- * @param options `token` defaults to `device.token`, the token the Device holds.
+ * Given a factory `(jwt) => new Device(jwt, options)`, the link creates the Device with a token
+ * valid long enough, registers it with `{ register: true }` (register it here, never before
+ * attaching: a token pushed meanwhile would re-register it twice), makes a new one for a new
+ * user and destroys it on detach. After a 20104 / 31205 refusal, a Device that was registered is
+ * registered again once it holds a fresh token (the SDK stops by itself).
+ *
+ * @param options `token` (client form) defaults to `device.token`, the token the Device holds.
  * @example
  * ```ts
  * import { AccessManager, fetchTokenFrom } from '@access-manager/core';
@@ -130,19 +160,33 @@ const voiceSpec: ClientSpec<VoiceDeviceLike> = {
  * import { Device } from '@twilio/voice-sdk';
  *
  * const manager = new AccessManager({ fetchToken: fetchTokenFrom('/api/twilio-token') });
- * const device = new Device(await manager.getToken());
- * const link = attachVoice(manager, device);
- * await device.register();
- * // later
+ * const link = attachVoice(manager, (jwt) => new Device(jwt), { register: true });
+ * link.client$.subscribe((device) => device.on('incoming', answer));
+ * // later: detaches and destroys the Device
  * link.detach();
  * ```
  */
-export const attachVoice = (
+export function attachVoice<Device extends VoiceDeviceLike>(
   manager: AccessManager,
-  device: VoiceDeviceLike,
-  options?: AttachOptions,
-): ClientLink =>
-  attachClient(manager, device, voiceSpec, {
-    ...(device.token ? { token: device.token } : {}),
-    ...options,
-  });
+  device: Device | ClientFactory<Device>,
+  options?: AttachOptions & { register?: boolean },
+): ClientLink<Device> {
+  const spec = voiceSpec as ClientSpec<Device>;
+  if (typeof device !== 'function') {
+    return attachClient(manager, device, spec, {
+      ...(device.token ? { token: device.token } : {}),
+      ...options,
+    });
+  }
+  // The factory form: the link creates the Device, and registers it when asked to.
+  return attachClient(
+    manager,
+    async (jwt: string) => {
+      const made = await device(jwt);
+      if (options?.register) await made.register?.();
+      return made;
+    },
+    spec,
+    options,
+  );
+}

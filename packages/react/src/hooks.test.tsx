@@ -7,7 +7,11 @@ import {
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { Suspense, useState } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { attachTestDouble, SdkClientDouble } from '../test/clientLinkDouble.js';
+import {
+  type AttachTestDoubleOptions,
+  attachTestDouble,
+  SdkClientDouble,
+} from '../test/clientLinkDouble.js';
 import {
   chatToken,
   controlledManager,
@@ -321,11 +325,15 @@ describe('useTwilioClient', () => {
     const timersOfManagerAlone = vi.getTimerCount();
     let factoryCalls = 0;
     let attachCalls = 0;
-    const counted: typeof attachTestDouble = (m, make, options) => {
+    const counted = (
+      m: AccessManager,
+      make: (jwt: string) => SdkClientDouble,
+      options?: AttachTestDoubleOptions,
+    ) => {
       attachCalls++;
       return attachTestDouble(
         m,
-        (jwt) => {
+        (jwt: string) => {
           factoryCalls++;
           return make(jwt);
         },

@@ -40,12 +40,15 @@ export type AttachClientFactory = (
   options?: never,
 ) => TwilioClientLink<unknown>;
 
-/** The client an adapter's factory form takes: `ConversationsClientLike` for `attachConversations`. */
-export type ClientOf<Attach extends AttachClientFactory> = Parameters<Attach>[1] extends (
-  jwt: string,
-) => infer Client
-  ? Client
-  : never;
+/**
+ * The client an adapter's factory form makes (`ConversationsClientLike` for
+ * `attachConversations`): what its factory parameter returns, awaited. The adapters take a client
+ * or a factory in that parameter; only the factory counts here.
+ */
+export type ClientOf<Attach extends AttachClientFactory> =
+  Extract<Parameters<Attach>[1], (jwt: string) => unknown> extends (jwt: string) => infer Client
+    ? Awaited<Client>
+    : never;
 
 /** `creating` until the link has made its client (and on the server); then the link's status. */
 export type TwilioClientStatus = ClientLinkState['status'] | 'creating';
@@ -101,7 +104,7 @@ export function useTwilioClient<
   attach: Attach,
   // Client comes from the factory (the SDK's own class), checked against what the adapter takes;
   // inferring it from the adapter would give its constraint when the adapter is generic.
-  factory: (jwt: string) => Client,
+  factory: (jwt: string) => Client | PromiseLike<Client>,
   options?: Parameters<Attach>[2],
 ): TwilioClient<Client> {
   const manager = useAccessManager();

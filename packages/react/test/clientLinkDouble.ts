@@ -1,16 +1,16 @@
-// A test double of an adapter's factory form (Client links v2: `attachConversations(manager,
-// (jwt) => new Client(jwt))`), built on the core's real `attachClient`, and a stand-in SDK client
-// that records what it is given. The unit tests run `useTwilioClient` against these.
+// A stand-in SDK client that records what it is given, and its adapter, made as the real
+// adapters are (the core's `attachClient`, factory form of Client links v2). The unit tests run
+// `useTwilioClient` against these; the type tests and examples/react use the real adapters.
 import { EventEmitter } from 'node:events';
 import {
   type AccessManager,
+  type AttachOptions,
   attachClient,
+  type ClientFactory,
   type ClientLink,
   type ClientSpec,
   parseAccessToken,
 } from '@access-manager/core';
-import { BehaviorSubject, ReplaySubject } from 'rxjs';
-import type { TwilioClientLink, TwilioClientLinkState } from '../src/index.js';
 
 /** Stands in for an SDK client: takes tokens, warns of expiry, shuts down. */
 export class SdkClientDouble extends EventEmitter {
@@ -40,6 +40,7 @@ const spec: ClientSpec<SdkClientDouble> = {
   name: 'double',
   grant: 'chat',
   updateToken: (client, jwt) => client.updateToken(jwt),
+  shutdown: (client) => client.shutdown(),
   listen: (client, signal) => {
     const willExpire = () => signal('willExpire');
     client.on('tokenAboutToExpire', willExpire);
@@ -47,65 +48,19 @@ const spec: ClientSpec<SdkClientDouble> = {
   },
 };
 
-export interface AttachTestDoubleOptions {
+export interface AttachTestDoubleOptions extends AttachOptions {
   /** The grant to require; default `chat`. */
   grant?: string;
 }
 
 /**
- * Follows the factory form of Client links v2: requires the SDK's grant at once (throws
- * `missing_grant` as the adapters do), makes the client with the first token the manager holds,
- * keeps it supplied through the core's `attachClient`, makes a new client when the identity
- * changes, and shuts the client down on `detach()`.
+ * An adapter for the stand-in client, as the real adapters are made: the core's `attachClient`
+ * in its factory form (Client links v2), with the stand-in's spec.
  */
 export function attachTestDouble<Client extends SdkClientDouble>(
   manager: AccessManager,
-  factory: (jwt: string) => Client,
-  options: AttachTestDoubleOptions = {},
-): TwilioClientLink<Client> {
-  const release = manager.requireGrant(options.grant ?? 'chat');
-  const states = new BehaviorSubject<TwilioClientLinkState>({ status: 'creating' });
-  const clients = new ReplaySubject<Client>(1);
-  let client: Client | undefined;
-  let identity: string | undefined;
-  let inner: ClientLink | undefined;
-  let detached = false;
-  const tokens = manager.token$.subscribe((token) => {
-    if (client && token.identity === identity) return;
-    inner?.detach();
-    client?.shutdown();
-    identity = token.identity;
-    client = factory(token.jwt);
-    clients.next(client);
-    inner = attachClient(
-      manager,
-      client,
-      { ...spec, grant: options.grant ?? 'chat' },
-      {
-        token: token.jwt,
-      },
-    );
-    inner.state$.subscribe((state) => {
-      if (!detached && state.status !== 'detached') states.next(state);
-    });
-  });
-  return {
-    get client() {
-      return client;
-    },
-    client$: clients,
-    state$: states,
-    getState: () => states.getValue(),
-    detach: () => {
-      if (detached) return;
-      detached = true;
-      tokens.unsubscribe();
-      inner?.detach();
-      client?.shutdown();
-      release();
-      states.next({ status: 'detached' });
-      states.complete();
-      clients.complete();
-    },
-  };
+  client: Client | ClientFactory<Client>,
+  { grant = 'chat', ...options }: AttachTestDoubleOptions = {},
+): ClientLink<Client> {
+  return attachClient(manager, client, { ...spec, grant } as ClientSpec<Client>, options);
 }

@@ -24,6 +24,7 @@ import { deriveState } from './managerState.js';
 import { RefreshFlight } from './refreshFlight.js';
 import {
   decideSharedAdoption,
+  followerDeadlines,
   openTabSharing,
   type SharedToken,
   type TabSharing,
@@ -415,8 +416,11 @@ export class AccessManager extends ListenerFacade {
     return !this.#deadlines || this.#clock.now() >= this.#deadlines.refreshAt;
   }
 
-  /** Sets the deadlines of the token held, on the local clock, from the clock estimate. */
-  #plan(token: AccessToken): void {
+  /**
+   * Sets the deadlines of the token held, on the local clock, from the clock estimate.
+   * `follower`: the token came from another tab, which will fetch the next one first.
+   */
+  #plan(token: AccessToken, follower = false): void {
     const options = this.#options;
     const now = this.#clock.now();
     const deadlines = computeDeadlines(token, {
@@ -426,18 +430,18 @@ export class AccessManager extends ListenerFacade {
       refreshBeforeMs: options.refreshBeforeMs,
       random: options.random ?? Math.random,
     });
-    this.#deadlines = deadlines;
+    this.#deadlines = follower ? followerDeadlines(deadlines) : deadlines;
     // An event already given stands only while its deadline is still behind us.
     this.#warned &&= now >= deadlines.warnAt;
     this.#expired &&= now >= deadlines.expireAt;
   }
 
-  #adopt({ token, skew }: CheckedToken): void {
+  #adopt({ token, skew }: CheckedToken, follower?: boolean): void {
     this.#token = token;
     this.#skew = skew;
     this.#anchor ??= token;
     this.#warned = this.#expired = false;
-    this.#plan(token);
+    this.#plan(token, follower);
     this.#adoptions++;
     this.#failure = this.#lastError = null;
     this.#logger.info(`Adopted ${token}.`);
@@ -544,7 +548,7 @@ export class AccessManager extends ListenerFacade {
       const checked = this.#check(jwt, { jwt, serverTime }, false);
       const context = { held: this.#token, due: this.#due(), refused: !!this.#flight?.refused };
       const why = decideSharedAdoption(checked.token, context);
-      if (!why) this.#adopt(checked);
+      if (!why) this.#adopt(checked, true);
       else this.#logger.debug(`Tab sharing: ${checked.token} not adopted (${why}).`);
     } catch (error) {
       this.#logger.debug(`Tab sharing: ignored a token (${(error as AccessManagerError).code}).`);

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessManager } from './accessManager.js';
 import { AccessToken } from './accessToken.js';
 import type { Logger } from './logger.js';
-import { decideSharedAdoption, type NotSharedReason } from './tabSharing.js';
+import { decideSharedAdoption, followerDeadlines, type NotSharedReason } from './tabSharing.js';
 import type { AccessManagerEvent, AccessManagerOptions, FetchToken } from './types.js';
 
 /** The real setImmediate, taken before any test fakes it: the channel delivers on real turns. */
@@ -97,6 +97,35 @@ describe('decideSharedAdoption, as a table', () => {
   }
 });
 
+describe('followerDeadlines, as a table', () => {
+  // A 600 s token: lead 200 s, less 0-10 % jitter. Expiry at 600 000 on the local clock.
+  const leader = (random: number) => ({
+    warnAt: 420_000,
+    refreshAt: 600_000 - 200_000 * (1 - 0.1 * random),
+    expireAt: 600_000,
+  });
+  const rows: Array<[number, number, number]> = [
+    // jitter, the leader's refresh point, the follower's
+    [0, 400_000, 440_000],
+    [0.5, 410_000, 448_000],
+    [0.999, 419_980, 455_984],
+  ];
+  for (const [random, leaderAt, followerAt] of rows) {
+    it(`jitter ${random}: a follower refreshes at ${followerAt}, the leader at ${leaderAt}`, () => {
+      expect(leader(random).refreshAt).toBeCloseTo(leaderAt, 6);
+      expect(followerDeadlines(leader(random))).toEqual({
+        ...leader(random),
+        refreshAt: expect.closeTo(followerAt, 6),
+      });
+    });
+  }
+  it('the earliest follower comes a tenth of the lead after the latest leader', () => {
+    expect(followerDeadlines(leader(0)).refreshAt - leader(0.999_999).refreshAt).toBeGreaterThan(
+      19_999,
+    );
+  });
+});
+
 describe('tabs share the token over a BroadcastChannel', () => {
   beforeEach(() => {
     vi.useFakeTimers({ now: T0 });
@@ -154,6 +183,28 @@ describe('tabs share the token over a BroadcastChannel', () => {
       }
     }, 30_000);
   }
+
+  it('with a slow token server and refresh points 1 s apart, the tab that fetched last fetches next: once a cycle', async () => {
+    // Jitter alone fails here: the second tab's refresh point is 1 s before the first's, and a
+    // fetch takes 2 s, so both would fetch in every cycle.
+    const channel = newChannel();
+    const byTab: string[] = [];
+    const slow =
+      (tab: string): FetchToken =>
+      async () => {
+        byTab.push(tab);
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        return makeToken({ iat: nowS(), ttl: TTL });
+      };
+    const tab = (name: string, jitter: number) =>
+      create({ fetchToken: slow(name), random: () => jitter, shareAcrossTabs: { channel } });
+    tab('first', 0.5);
+    await run(3_000);
+    tab('second', 0.45); // lead 191 s: 1 s more than the first tab's 190 s
+    tab('third', 0.55);
+    await run(3 * 412_000, 500);
+    expect(byTab).toEqual(['first', 'first', 'first', 'first']);
+  });
 
   it('a shared token that expires later moves the other tabs’ refresh points past it', async () => {
     const server = tokenServer();
@@ -373,8 +424,9 @@ describe('tabs share the token over a BroadcastChannel', () => {
     expect(second.token).toBe(first.token);
     expect(server.times).toHaveLength(1);
     expect(second.getState()).toMatchObject({ tokenStatus: 'valid', clockOffsetMs: -behindMs });
-    // And the receiving tab plans on the server's clock: its refresh is 400 s after the mint.
-    expect(second.getState().refreshAt?.getTime()).toBe(T0 + 400_000); // iat is in seconds
+    // And the receiving tab plans on the server's clock: its refresh is 440 s after the mint (a
+    // follower's: the 200 s lead less a fifth; iat is in whole seconds).
+    expect(second.getState().refreshAt?.getTime()).toBe(T0 + 440_000);
   });
 
   it('without a stated server time, a shared token that looks expired here is left to this tab’s own fetch', async () => {

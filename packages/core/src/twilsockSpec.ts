@@ -23,7 +23,7 @@ export interface TwilsockClientLike {
   readonly connectionState: string;
   updateToken(token: string): Promise<unknown>;
   /** Ends the client: a factory link calls it on sign-out, user switch and detach. */
-  shutdown?(): Promise<unknown>;
+  shutdown?(): unknown;
   on(event: TwilsockClientEvent, listener: (arg?: { errorCode?: number }) => void): unknown;
   off(event: TwilsockClientEvent, listener: (arg?: { errorCode?: number }) => void): unknown;
 }

@@ -228,3 +228,28 @@ describe('attachVoice detach', () => {
     await fake.close();
   });
 });
+
+describe('attachVoice, factory form, with a Device whose register() fails', () => {
+  it('destroys the Device it made, so that no signaling connection is left behind', async () => {
+    const manager = new AccessManager({ token: token(), wakeSignals: false });
+    const destroyed: string[] = [];
+    // A stand-in for a Device (the real one needs the fake to refuse): only what the link uses.
+    const standIn = (jwt: string) =>
+      Object.assign(new EventEmitter(), {
+        isBusy: false,
+        state: 'unregistered',
+        token: jwt,
+        updateToken: () => {},
+        register: () => Promise.reject(new Error('registration refused')),
+        destroy: () => {
+          destroyed.push(jwt);
+        },
+      });
+    const link = attachVoice(manager, standIn, { register: true });
+    await eventually(() => link.getState().status === 'failed');
+    expect(destroyed).toEqual([manager.token]);
+    expect(link.client).toBeUndefined();
+    link.detach();
+    manager.close();
+  });
+});

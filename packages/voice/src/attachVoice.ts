@@ -183,7 +183,14 @@ export function attachVoice<Device extends VoiceDeviceLike>(
     manager,
     async (jwt: string) => {
       const made = await device(jwt);
-      if (options?.register) await made.register?.();
+      if (options?.register) {
+        try {
+          await made.register?.();
+        } catch (error) {
+          made.destroy?.(); // the link never had it: it must not keep a signaling connection
+          throw error;
+        }
+      }
       return made;
     },
     spec,

@@ -253,3 +253,41 @@ describe('attachVoice, factory form, with a Device whose register() fails', () =
     manager.close();
   });
 });
+
+describe('attachVoice after a refused token', () => {
+  it('registers again a Device that was registered when 20104 came and that the SDK left unregistered', async () => {
+    let fetches = 0;
+    const manager = new AccessManager({
+      token: token(),
+      wakeSignals: false,
+      fetchToken: async () => {
+        fetches++;
+        return token();
+      },
+    });
+    const registers: string[] = [];
+    // A stand-in for the Device as Twilio's issue tracker describes it (twilio-voice.js): after
+    // 20104 it is unregistered and does not register again by itself. The local fake keeps it
+    // registered, so the real Device cannot show this.
+    const device = Object.assign(new EventEmitter(), {
+      isBusy: false,
+      state: 'registered',
+      token: manager.token as string,
+      updateToken(jwt: string) {
+        device.token = jwt;
+      },
+      register: async () => {
+        registers.push(device.token);
+        device.state = 'registered';
+      },
+    });
+    const link = attachVoice(manager, device);
+    device.state = 'unregistered';
+    device.emit('error', { code: 20104 });
+    await eventually(() => registers.length === 1);
+    expect(fetches).toBe(1);
+    expect(registers).toEqual([manager.token]); // with the fresh token
+    link.detach();
+    manager.close();
+  });
+});

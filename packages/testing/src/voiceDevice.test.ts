@@ -131,6 +131,26 @@ describe.concurrent('Voice Device against the chunder fake', () => {
     expect(fake.openConnections).toBe(1);
   });
 
+  it('refuseExpiredTokens: a listen with an expired token gets error 20104 instead of connected, and a connection gets 20104 when its token expires', async (ctx) => {
+    const now = Math.floor(Date.now() / 1000);
+    const shortLived = makeToken({
+      iat: now,
+      exp: now + 2,
+      grants: { voice: { incoming: { allow: true } } },
+    });
+    const { fake, device, errors } = await start(ctx, shortLived, { refuseExpiredTokens: true });
+    await device.register();
+    expect(errors).toEqual([]);
+    await eventually(() => errors.length === 1, 3_500);
+    expect(errors[0]).toMatchObject({ code: 20104 });
+    expect(Date.now()).toBeGreaterThanOrEqual((now + 2) * 1000);
+    const stale = makeToken({ iat: now - 10, exp: now - 1, grants: { voice: {} } });
+    device.updateToken(stale);
+    await fake.waitForListen(stale);
+    await eventually(() => errors.length === 2);
+    expect(fake.messages.filter((m) => m.message.type === 'listen')).toHaveLength(2);
+  });
+
   it('after a dropped socket: error 31005, unregistered, then a new socket with a listen carrying its latest token, and registered again', async (ctx) => {
     const { fake, device, errors } = await start(ctx, token());
     await device.register();

@@ -26,6 +26,12 @@ export interface ChunderFakeOptions {
   ttl?: number | ((token: string) => number);
   /** Answer `listen` with `connected`; default `true`. When `false`, listens are only recorded. */
   answerListen?: boolean;
+  /**
+   * Answer a `listen` whose token has expired (by its `exp`) with error 20104 instead of
+   * `connected`, and send error 20104 on a connection when the token of its last `listen`
+   * expires. Default `false`: every token is taken, whatever its `exp`.
+   */
+  refuseExpiredTokens?: boolean;
 }
 
 /** A signaling error the fake sends: `{ type: 'error', payload: { error } }`. */
@@ -65,6 +71,8 @@ export class ChunderFake extends LoopbackFake {
   readonly messages: Array<{ connection: number; message: ChunderMessage }> = [];
 
   readonly #options: ChunderFakeOptions;
+  /** Per socket, the timer that sends 20104 when its token expires (`refuseExpiredTokens`). */
+  readonly #expiryTimers = new Map<WebSocket, ReturnType<typeof setTimeout>>();
 
   private constructor(server: WebSocketServer, options: ChunderFakeOptions) {
     super(server);
@@ -127,6 +135,35 @@ export class ChunderFake extends LoopbackFake {
       if (isBinary || text === '\n') return; // heartbeat answer
       this.#receive(socket, connection, JSON.parse(text) as ChunderMessage);
     });
+    socket.on('close', () => this.#clearExpiry(socket));
+  }
+
+  protected override beforeClose(): void {
+    for (const socket of [...this.#expiryTimers.keys()]) this.#clearExpiry(socket);
+  }
+
+  #clearExpiry(socket: WebSocket): void {
+    clearTimeout(this.#expiryTimers.get(socket));
+    this.#expiryTimers.delete(socket);
+  }
+
+  /**
+   * With `refuseExpiredTokens`: whether `token` has expired; if not, error 20104 is sent on
+   * `socket` when it does (unless another `listen` comes first).
+   */
+  #refuseOnExpiry(socket: WebSocket, token: string): boolean {
+    if (!this.#options.refuseExpiredTokens) return false;
+    this.#clearExpiry(socket);
+    const exp = decodePayload(token)['exp'];
+    if (typeof exp !== 'number') return false;
+    const leftMs = exp * 1000 - Date.now();
+    if (leftMs <= 0) return true;
+    const expire = () => {
+      this.#expiryTimers.delete(socket);
+      this.#send(socket, { type: 'error', payload: { error: ACCESS_TOKEN_EXPIRED } });
+    };
+    this.#expiryTimers.set(socket, setTimeout(expire, Math.min(2_147_483_647, leftMs)));
+    return false;
   }
 
   #receive(socket: WebSocket, connection: number, message: ChunderMessage): void {
@@ -135,7 +172,9 @@ export class ChunderFake extends LoopbackFake {
       const token = String(message.payload['token']);
       this.listens.push({ token, connection, at: Date.now() });
       this.events.emit('listen');
-      if (this.#options.answerListen !== false) {
+      if (this.#refuseOnExpiry(socket, token)) {
+        this.#send(socket, { type: 'error', payload: { error: ACCESS_TOKEN_EXPIRED } });
+      } else if (this.#options.answerListen !== false) {
         const grants = decodePayload(token)['grants'] as { identity?: string } | undefined;
         this.#send(socket, {
           type: 'connected',

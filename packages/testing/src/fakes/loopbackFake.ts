@@ -50,6 +50,11 @@ export abstract class LoopbackFake {
     return this.sockets.size;
   }
 
+  /** The numbers of the sockets open now (1 for the first accepted), in order. */
+  get openConnectionNumbers(): number[] {
+    return [...this.sockets.values()].sort((a, b) => a - b);
+  }
+
   /** Sockets accepted so far. */
   get connectionCount(): number {
     return this.#connectionCount;

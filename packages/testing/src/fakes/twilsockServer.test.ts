@@ -56,6 +56,36 @@ describe('TwilsockFake protocol', () => {
     expect(reply.header['status']).toMatchObject({ code: 200 });
   });
 
+  it('closeOnExpiry: closes a connection with 410 / 20104 when its token expires, counting from its latest update', async (ctx) => {
+    const { fake, socket, request, waitFor } = await rawClient(ctx, { closeOnExpiry: true });
+    const now = Math.floor(Date.now() / 1000);
+    await request({ method: 'init', token: makeToken({ iat: now, exp: now + 1 }) });
+    // The update moves the expiry on: the first token's deadline passes without a close.
+    await request({ method: 'update', token: makeToken({ iat: now, exp: now + 2 }) });
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    await new Promise((resolve) => setTimeout(resolve, (now + 1) * 1000 - Date.now() + 100));
+    expect(socket.readyState).toBe(WebSocket.OPEN);
+    await closed;
+    expect(Date.now()).toBeGreaterThanOrEqual((now + 2) * 1000);
+    const close = await waitFor((f) => f.header.method === 'close');
+    expect(close.header['status']).toMatchObject({ code: 410, errorCode: 20104 });
+    await fake.waitForDisconnect();
+    expect(fake.openConnections).toBe(0);
+  });
+
+  it('keeps a connection open past its token expiry by default', async (ctx) => {
+    const { fake, request } = await rawClient(ctx);
+    const now = Date.now() / 1000;
+    await request({
+      method: 'init',
+      token: makeToken({ iat: Math.floor(now), exp: Math.ceil(now + 0.3) }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_400));
+    expect(fake.openConnections).toBe(1);
+    expect(fake.openConnectionNumbers).toEqual([1]);
+    expect(fake.frames.map((f) => f.header.method)).toEqual(['init']);
+  });
+
   it('tunnels REST: records the request with its connection token, answers with http_status and a JSON body', async (ctx) => {
     const { fake, request } = await rawClient(ctx, {
       onRequest: (r) => (r.path === '/custom' ? { status: 201, body: { made: true } } : undefined),

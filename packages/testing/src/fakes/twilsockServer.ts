@@ -57,6 +57,11 @@ export interface TwilsockFakeOptions {
    * as Twilio does. Default `true`.
    */
   rejectExpiredTokens?: boolean;
+  /**
+   * Close a connection when the token it holds (its latest accepted `init` / `update`) expires,
+   * with `close` 410 / 20104, as Twilio does. Default `false`: a connection outlives its token.
+   */
+  closeOnExpiry?: boolean;
 }
 
 /** What `waitForToken` looks for. */
@@ -75,6 +80,14 @@ export const TOKEN_EXPIRED_STATUS: TwilsockStatus = {
   status: 'UNAUTHORIZED',
   errorCode: 20104,
   description: 'Access Token expired or expiration date invalid',
+};
+
+/** The `close` status Twilio sends when a connection's token has expired. */
+const TOKEN_EXPIRED_CLOSE: TwilsockStatus = {
+  code: 410,
+  status: 'Gone',
+  errorCode: 20104,
+  description: 'Token expired',
 };
 
 const decodeJwtExp = (token: string): number | undefined => {
@@ -114,6 +127,8 @@ export class TwilsockFake extends LoopbackFake {
   #lastFrameAt = 0;
   #updateFailures: TwilsockStatus[] = [];
   #holdUpdates = false;
+  /** Per socket, the timer that closes it when its token expires (`closeOnExpiry`). */
+  readonly #expiryTimers = new Map<WebSocket, ReturnType<typeof setTimeout>>();
 
   private constructor(server: WebSocketServer, options: TwilsockFakeOptions) {
     super(server);
@@ -206,10 +221,7 @@ export class TwilsockFake extends LoopbackFake {
    * unless `closeSocket` is `false`. Returns how many sockets got it.
    */
   closeTokenExpired(options: { closeSocket?: boolean } = {}): number {
-    const count = this.#broadcast({
-      method: 'close',
-      status: { code: 410, status: 'Gone', errorCode: 20104, description: 'Token expired' },
-    });
+    const count = this.#broadcast({ method: 'close', status: TOKEN_EXPIRED_CLOSE });
     if (options.closeSocket !== false) for (const socket of this.sockets.keys()) socket.close();
     return count;
   }
@@ -259,6 +271,8 @@ export class TwilsockFake extends LoopbackFake {
    * request timer, then throws an unhandled 'error' (see FAKES.md). Then the base closes.
    */
   protected override async beforeClose(): Promise<void> {
+    for (const timer of this.#expiryTimers.values()) clearTimeout(timer);
+    this.#expiryTimers.clear();
     if (this.#heldUpdates.length === 0) return;
     this.#holdUpdates = false;
     for (const { socket, id } of this.#heldUpdates.splice(0)) this.#reply(socket, id, OK);
@@ -293,6 +307,10 @@ export class TwilsockFake extends LoopbackFake {
     socket.on('message', (data: Buffer) => {
       void this.#receive(socket, connection, data);
     });
+    socket.on('close', () => {
+      clearTimeout(this.#expiryTimers.get(socket));
+      this.#expiryTimers.delete(socket);
+    });
   }
 
   async #receive(socket: WebSocket, connection: number, data: Buffer): Promise<void> {
@@ -323,6 +341,23 @@ export class TwilsockFake extends LoopbackFake {
     const answer = this.#answerToken(method, token, connection);
     if (answer === 'hold') this.#heldUpdates.push({ socket, id: header.id });
     else this.#reply(socket, header.id, answer.status, answer.extra);
+    if (answer !== 'hold' && answer.status.code === 200) this.#closeOnExpiry(socket, token);
+  }
+
+  /** With `closeOnExpiry`: closes `socket` with 410 / 20104 when `token`, now its own, expires. */
+  #closeOnExpiry(socket: WebSocket, token: string): void {
+    const exp = decodeJwtExp(token);
+    if (!this.#options.closeOnExpiry || exp === undefined) return;
+    clearTimeout(this.#expiryTimers.get(socket));
+    const timer = setTimeout(
+      () => {
+        this.#expiryTimers.delete(socket);
+        this.#send(socket, { id: this.#nextId(), method: 'close', status: TOKEN_EXPIRED_CLOSE });
+        socket.close();
+      },
+      Math.min(2_147_483_647, Math.max(0, exp * 1000 - Date.now())),
+    );
+    this.#expiryTimers.set(socket, timer);
   }
 
   #answerToken(

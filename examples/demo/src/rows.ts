@@ -4,25 +4,41 @@ import type { Observable } from 'rxjs';
 /** What a row shows of its adapter: an adapter link's state, or the Video connection's. */
 export type RowState = Pick<ClientLinkState, 'status' | 'token' | 'pushLatencyMs' | 'lastPushedAt'>;
 
-/** One row of the page's SDK table. */
+/** A button of a row: a signal the fake Twilio endpoint sends that client, or a local action. */
+export interface RowControl {
+  label: string;
+  title: string;
+  run(): Promise<string>;
+}
+
+/** One row of the page's SDK table: one SDK client and its adapter. */
 export interface SdkRow {
   name: string;
   label: string;
+  /** What runs: `@twilio/conversations 3.0.1, real, against a local fake Twilio endpoint`, or a stand-in. */
+  what: string;
+  real: boolean;
   state$: Observable<RowState>;
   getState(): RowState;
   online(): boolean;
   connection(): string;
+  /** The token the client holds. */
   heldToken(): AccessToken | undefined;
-  action?: { label: string; run(): string };
-  lastPushedAt?: Date;
-  wasOnline: boolean;
-  offlineCount: number;
-  /** Times the client went offline for holding an expired token, counted by the stand-in. */
-  expiries?(): number;
+  /** Tokens handed to the client: one for each client created (or room connected), one per push. */
+  handedOut(): HandOuts;
+  controls: RowControl[];
+}
+
+/** Tokens a link handed its client. */
+export interface HandOuts {
+  /** Clients created with a token (factory form), or rooms connected with one (Video). */
+  created: number;
+  /** Tokens pushed into a client with `updateToken`. */
+  pushed: number;
 }
 
 /** The token a JWT stands for, or undefined for none or a bad one. */
-export const decode = (jwt: string | null | undefined) => {
+export const decode = (jwt: string | null | undefined): AccessToken | undefined => {
   try {
     return jwt ? new AccessToken(jwt) : undefined;
   } catch {
@@ -30,9 +46,20 @@ export const decode = (jwt: string | null | undefined) => {
   }
 };
 
-/** A row that has not been seen offline yet. */
-export const row = (fields: Omit<SdkRow, 'wasOnline' | 'offlineCount'>): SdkRow => ({
-  ...fields,
-  wasOnline: true,
-  offlineCount: 0,
-});
+/**
+ * Counts the tokens a link hands its client: one for each client created (factory form: created
+ * with a token) and one for each push (`lastPushedAt` changes).
+ */
+export function countHandOuts(link: {
+  client$: Observable<unknown>;
+  state$: Observable<RowState>;
+}): () => HandOuts {
+  const counts: HandOuts = { created: 0, pushed: 0 };
+  let lastPushedAt: Date | undefined;
+  link.client$.subscribe(() => counts.created++);
+  link.state$.subscribe((state) => {
+    if (state.lastPushedAt && state.lastPushedAt !== lastPushedAt) counts.pushed++;
+    lastPushedAt = state.lastPushedAt;
+  });
+  return () => ({ ...counts });
+}

@@ -1,0 +1,79 @@
+// The fake Twilio endpoints the page's real SDK clients connect to, from @access-manager/testing:
+// one twilsock server per twilsock SDK (so that what each one sees is that client's alone) and
+// one Voice signaling server. Like Twilio, they refuse an expired token and end a connection
+// whose token expires; the page's controls make them send the SDKs' own token signals.
+import { startChunderFake, startTwilsockFake } from '@access-manager/testing';
+
+/** The twilsock SDKs on the page, each with its own fake endpoint. */
+export const TWILSOCK_CLIENTS = ['conversations', 'chat', 'sync'];
+
+const jtiOf = (jwt) => {
+  try {
+    return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')).jti;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Starts the fakes on 127.0.0.1. `endpoints()` is what the page passes to the SDKs; `seen()` is
+ * what each fake has received (tokens by jti, never a JWT); `act(client, action)` works a control.
+ */
+export async function startFakeTwilio({ log }) {
+  const twilsock = {};
+  for (const name of TWILSOCK_CLIENTS) {
+    twilsock[name] = await startTwilsockFake({ closeOnExpiry: true });
+  }
+  const voice = await startChunderFake({ refuseExpiredTokens: true });
+
+  /** Per open connection, the token of its latest `init` / `update` / `listen`. */
+  const heldBy = (fake, records) =>
+    fake.openConnectionNumbers.map((connection) => {
+      const last = records.filter((r) => r.connection === connection).at(-1);
+      return { connection, jti: last && jtiOf(last.token), method: last?.method, at: last?.at };
+    });
+
+  function seen() {
+    const clients = {};
+    for (const name of TWILSOCK_CLIENTS) {
+      const fake = twilsock[name];
+      clients[name] = {
+        connections: fake.connectionCount,
+        received: fake.tokens.length,
+        open: heldBy(fake, fake.tokens),
+      };
+    }
+    const listens = voice.listens.map((r) => ({ ...r, method: 'listen' }));
+    clients.voice = {
+      connections: voice.connectionCount,
+      received: listens.length,
+      open: heldBy(voice, listens),
+    };
+    return clients;
+  }
+
+  /** The page's controls: the signals Twilio sends about tokens. Returns how many sockets got it. */
+  function act(client, action) {
+    const fake = twilsock[client];
+    let count = 0;
+    if (fake && action === 'warn') count = fake.pushTokenAboutToExpire();
+    else if (fake && action === 'expire') count = fake.closeTokenExpired();
+    else if (fake && action === 'refuse') {
+      fake.failNextUpdate();
+      count = fake.openConnections;
+    } else if (client === 'voice' && action === 'expire') count = voice.sendError();
+    else throw new Error(`no control '${action}' for ${client}`);
+    log(`fake Twilio: ${action} sent to ${client} (${count} connections)`);
+    return count;
+  }
+
+  return {
+    endpoints: () => ({
+      twilsock: Object.fromEntries(TWILSOCK_CLIENTS.map((name) => [name, twilsock[name].url])),
+      chunderw: voice.host,
+    }),
+    seen,
+    act,
+    close: () => Promise.all([...Object.values(twilsock), voice].map((fake) => fake.close())),
+  };
+}

@@ -251,6 +251,16 @@ describe('Core v2 with fake timers', () => {
       expect(seen).toHaveLength(1);
     });
 
+    it('getState() is one object while nothing changed, also with a jittered (fractional) refresh point', () => {
+      const manager = create({
+        token: makeToken({ ttl: 3600 }),
+        fetchToken: async () => makeToken(),
+        random: () => 0.123456789,
+      });
+      expect(manager.getState().refreshAt).not.toBeNull();
+      expect(manager.getState()).toBe(manager.getState());
+    });
+
     it('gives the token’s status and the fetch’s apart', async () => {
       let answer: () => string = () => {
         throw new FetchFailedError('down');

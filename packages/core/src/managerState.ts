@@ -69,7 +69,8 @@ export function deriveState(
     (Object.keys(next) as Array<keyof AccessManagerState>).every(
       (key) =>
         previous[key] === next[key] ||
-        (key === 'refreshAt' && previous.refreshAt?.getTime() === refreshAt),
+        // (Compared as Dates: jitter makes `refreshAt` fractional, and a Date drops the fraction.)
+        (key === 'refreshAt' && previous.refreshAt?.getTime() === next.refreshAt?.getTime()),
     )
   ) {
     return previous;

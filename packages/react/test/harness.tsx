@@ -19,10 +19,6 @@ export function controlledManager(options: { token?: string; identity?: 'fixed' 
   const manager = new AccessManager({
     ...options,
     wakeSignals: false,
-    // No jitter: with the default one, the core's getState() returns a new object at every call
-    // while a token is held (see the it.fails test in hooks.test.tsx), and no React store can
-    // use it until that is fixed in the core.
-    random: () => 0,
     retry: { minDelayMs: 5, maxDelayMs: 5 },
     fetchToken: () =>
       new Promise<string>((resolve, reject) => {

@@ -470,7 +470,7 @@ export class AccessManager extends ListenerFacade {
     this.hear(event, initial);
   }
 
-  /** `waitMs`: the first attempt waits this long (for another tab's token, at start-up). */
+  /** `waitMs`: the first attempt waits this long (for another tab's token: at start-up, on waking). */
   #startFlight(reason: RefreshReason, refused: boolean, waitMs = 0): RefreshFlight {
     const options = this.#options;
     const flight = new RefreshFlight(reason, refused, {
@@ -481,8 +481,10 @@ export class AccessManager extends ListenerFacade {
       random: options.random,
     });
     this.#flight = flight;
-    if (waitMs) flight.defer(this.#clock.now() + waitMs);
-    else this.#attempt(flight);
+    if (waitMs) {
+      flight.defer(this.#clock.now() + waitMs);
+      this.#reconcile();
+    } else this.#attempt(flight);
     return flight;
   }
 
@@ -617,7 +619,10 @@ export class AccessManager extends ListenerFacade {
       // A listener may have adopted a token or closed the manager: its own step took over.
       if (this.#closed || this.#token !== token) return;
       if (now >= deadlines.refreshAt && !this.#flight && plans) {
-        this.#startFlight(this.#expired ? 'expired' : 'scheduled', false);
+        // Past the refresh point by a second or more, the tab was frozen or asleep: it asks the
+        // other tabs first, as a starting one does, for the token it may have missed.
+        const waitMs = now - deadlines.refreshAt >= 1_000 ? this.#sharing?.ask() : 0;
+        this.#startFlight(this.#expired ? 'expired' : 'scheduled', false, waitMs);
         return;
       }
     }

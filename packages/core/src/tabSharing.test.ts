@@ -5,6 +5,7 @@ import { makeToken } from '@access-manager/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessManager } from './accessManager.js';
 import { AccessToken } from './accessToken.js';
+import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import { decideSharedAdoption, followerDeadlines, type NotSharedReason } from './tabSharing.js';
 import type { AccessManagerEvent, AccessManagerOptions, FetchToken } from './types.js';
@@ -204,6 +205,62 @@ describe('tabs share the token over a BroadcastChannel', () => {
     tab('third', 0.55);
     await run(3 * 412_000, 500);
     expect(byTab).toEqual(['first', 'first', 'first', 'first']);
+  });
+
+  it('a tab that wakes past its refresh point asks first, and catches up from another tab without a fetch', async () => {
+    // A frozen tab's timers wait in its task queue until it resumes: this clock holds them.
+    let frozen = false;
+    const held: Array<() => void> = [];
+    const clock: Clock = {
+      now: () => Date.now(),
+      setTimeout: (callback, delayMs) =>
+        setTimeout(() => (frozen ? held.push(callback) : callback()), delayMs),
+      clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+    };
+    const channel = newChannel();
+    const server = tokenServer();
+    const sleeper = create({
+      token: makeToken({ iat: nowS(), ttl: TTL }),
+      fetchToken: server.fetchToken,
+      random: () => 0,
+      clock,
+      shareAcrossTabs: { channel },
+    });
+    // The other tab, reduced to what it says: the token it fetched meanwhile, when asked.
+    const newer = makeToken({ iat: nowS() + 300, ttl: TTL });
+    const other = rawChannel(channel);
+    const asked: number[] = [];
+    other.onmessage = ({ data }) => {
+      if (data?.ask) {
+        asked.push(Date.now());
+        other.postMessage({ jwt: newer });
+      }
+    };
+    frozen = true;
+    await run(420_000); // through its refresh point, at 400 s
+    frozen = false;
+    for (const callback of held.splice(0)) callback(); // it resumes: the late timer fires
+    await delivered();
+    expect(asked).toEqual([T0 + 420_000]);
+    await run(1_000);
+    expect(sleeper.token).toBe(newer);
+    expect(server.times).toEqual([]);
+  });
+
+  it('a tab on time at its refresh point fetches at once, without asking', async () => {
+    const channel = newChannel();
+    const server = tokenServer();
+    create({
+      token: makeToken({ iat: nowS(), ttl: TTL }),
+      fetchToken: server.fetchToken,
+      random: () => 0,
+      shareAcrossTabs: { channel },
+    });
+    const asked: unknown[] = [];
+    rawChannel(channel).onmessage = ({ data }) => data?.ask && asked.push(data);
+    await run(400_000);
+    expect(server.times).toEqual([T0 + 400_000]);
+    expect(asked).toEqual([]);
   });
 
   it('a shared token that expires later moves the other tabs’ refresh points past it', async () => {

@@ -50,6 +50,8 @@ export type { TokenRequestInit } from './fetchTokenFrom.js';
 export { fetchTokenFrom, parseRetryAfter } from './fetchTokenFrom.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
+export type { NotSharedReason, TabSharingOptions } from './tabSharing.js';
+export { decideSharedAdoption } from './tabSharing.js';
 export type { TwilsockClientEvent, TwilsockClientLike } from './twilsockSpec.js';
 export { twilsockSpec } from './twilsockSpec.js';
 export type {

@@ -1,19 +1,18 @@
 // End-to-end: the React example in Chromium (Debian's, driven by playwright-core), its real
 // Conversations client and Voice Device talking to local fakes of Twilio's endpoints.
+
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium } from '@access-manager/testing';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TTL = 15; // seconds: a refresh cycle every ~10 s
 
 // Without Chromium the suite says so and skips; CI sets E2E_REQUIRED=1, and then it fails.
-const hasBrowser = existsSync(CHROMIUM);
-if (!hasBrowser && process.env.E2E_REQUIRED) throw new Error(`no Chromium at ${CHROMIUM}`);
+const hasBrowser = hasChromium();
 
 describe.runIf(hasBrowser)('the React example in Chromium', () => {
   let server;
@@ -45,18 +44,7 @@ describe.runIf(hasBrowser)('the React example in Chromium', () => {
       server.stderr.on('data', (chunk) => serverLog.push(String(chunk)));
       server.on('exit', (code) => reject(new Error(`exited ${code}: ${serverLog.join('')}`)));
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
     page = await browser.newPage();
     // Nothing leaves 127.0.0.1: anything else is recorded and aborted.
     await page.route(

@@ -7,14 +7,13 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeToken } from '@access-manager/testing';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium, makeToken } from '@access-manager/testing';
 import { build } from 'esbuild';
 import { type Browser, type CDPSession, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DIST = join(here, '..', 'dist', 'index.js');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Nothing listens here: every request of the page is answered by `page.route`, or aborted. */
 const ORIGIN = 'http://127.0.0.1:9';
 const DEPTH = 6;
@@ -43,8 +42,7 @@ const BUILTINS = [
 
 // On a developer machine without Chromium the suite says so and skips; CI installs Chromium and
 // sets E2E_REQUIRED=1, so that a missing browser fails there (as examples/demo/e2e.test.js).
-const hasBrowser = existsSync(CHROMIUM);
-if (!hasBrowser && process.env.E2E_REQUIRED) throw new Error(`no Chromium at ${CHROMIUM}`);
+const hasBrowser = hasChromium();
 
 /** What the DevTools protocol says of a value (`Runtime.RemoteObject`), as far as the walk needs. */
 interface RemoteObject {
@@ -279,18 +277,7 @@ describe.runIf(hasBrowser)('no JWT where Chromium DevTools can show it', () => {
         body: JSON.stringify({ token: jwtB, serverTime: Date.now() }),
       },
     };
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
     page = await browser.newPage();
     page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
     page.on('request', (request) => requests.push(request.url()));

@@ -10,14 +10,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeToken } from '@access-manager/testing';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium, makeToken } from '@access-manager/testing';
 import { build } from 'esbuild';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DIST = join(here, '..', 'dist', 'index.js');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TTL_S = 15;
 /** The refresh lead of a 15 s token: a third of its lifetime, less up to 10 % jitter. */
 const LEAD_MS = (TTL_S * 1000) / 3;
@@ -27,8 +26,7 @@ const log = process.env.TAB_SHARING_LOG ? console.log : () => {};
 
 // On a developer machine without Chromium the suite says so and skips; CI installs Chromium and
 // sets E2E_REQUIRED=1, so that a missing browser fails there (as examples/demo/e2e.test.js).
-const hasBrowser = existsSync(CHROMIUM);
-if (!hasBrowser && process.env.E2E_REQUIRED) throw new Error(`no Chromium at ${CHROMIUM}`);
+const hasBrowser = hasChromium();
 
 /**
  * The page: one manager that shares across tabs, as an app would write it (the default jitter,
@@ -191,18 +189,7 @@ describe.runIf(hasBrowser)('tabs of one origin share the token in Chromium, with
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
     context = await browser.newContext();
     context.on('request', (request) => {
       if (new URL(request.url()).origin !== origin) outside.push(request.url());

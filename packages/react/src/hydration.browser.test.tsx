@@ -1,13 +1,12 @@
 // @vitest-environment node
 // Hydration in Chromium: the page that react-dom/server renders in Node (every hook, the none
 // snapshot) hydrates in the browser without a mismatch, then follows the manager's own state.
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AccessManager } from '@access-manager/core';
-import { makeToken } from '@access-manager/testing';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium, makeToken } from '@access-manager/testing';
 import { build } from 'esbuild';
 import { type Browser, chromium } from 'playwright-core';
 import { renderToString } from 'react-dom/server';
@@ -15,12 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { App } from '../test/hydrationApp.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const REACT = process.env.REACT_VERSION ?? '19';
 
 // Without Chromium the suite skips, unless E2E_REQUIRED is set (CI), as examples/demo/e2e.test.js.
-const hasBrowser = existsSync(CHROMIUM);
-if (!hasBrowser && process.env.E2E_REQUIRED) throw new Error(`no Chromium at ${CHROMIUM}`);
+const hasBrowser = hasChromium();
 
 /** react and react-dom of the React under test, for the browser bundle. */
 function reactAliases(): Record<string, string> {
@@ -79,18 +76,7 @@ describe.runIf(hasBrowser)(`hydration in Chromium (React ${REACT})`, () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
   }, 60_000);
 
   afterAll(async () => {

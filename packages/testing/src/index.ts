@@ -1,3 +1,4 @@
+export { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium } from './chromium.js';
 export type {
   ChunderError,
   ChunderFakeOptions,

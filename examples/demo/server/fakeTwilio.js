@@ -7,9 +7,14 @@ import { startChunderFake, startTwilsockFake } from '@access-manager/testing';
 /** The twilsock SDKs on the page, each with its own fake endpoint. */
 export const TWILSOCK_CLIENTS = ['conversations', 'chat', 'sync'];
 
-const jtiOf = (jwt) => {
+/**
+ * A token's name on the page: `jti/exp`. A jti alone is not enough: Twilio's is the API key SID
+ * and the second of issue, so two tokens minted in one second (say, of two lifetimes) share it.
+ */
+const nameOf = (jwt) => {
   try {
-    return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')).jti;
+    const claims = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    return `${claims.jti}/${claims.exp}`;
   } catch {
     return undefined;
   }
@@ -17,7 +22,7 @@ const jtiOf = (jwt) => {
 
 /**
  * Starts the fakes on 127.0.0.1. `endpoints()` is what the page passes to the SDKs; `seen()` is
- * what each fake has received (tokens by jti, never a JWT); `act(client, action)` works a control.
+ * what each fake has received (tokens by jti and expiry, never a JWT); `act(client, action)` works a control.
  */
 export async function startFakeTwilio({ log }) {
   const twilsock = {};
@@ -30,7 +35,7 @@ export async function startFakeTwilio({ log }) {
   const heldBy = (fake, records) =>
     fake.openConnectionNumbers.map((connection) => {
       const last = records.filter((r) => r.connection === connection).at(-1);
-      return { connection, jti: last && jtiOf(last.token), method: last?.method, at: last?.at };
+      return { connection, token: last && nameOf(last.token), method: last?.method, at: last?.at };
     });
 
   function seen() {

@@ -11,7 +11,7 @@ import {
 } from '@access-manager/core';
 import { wireControls } from './controls.js';
 import { renderPage } from './render.js';
-import type { SdkRow } from './rows.js';
+import { decode, type SdkRow, tokenName } from './rows.js';
 import { readServerState } from './serverApi.js';
 import { countTabs } from './tabCounter.js';
 import { describeEvent, describeOutcome, describeToken, note } from './timeline.js';
@@ -23,15 +23,14 @@ const tabs = countTabs();
 
 /** What this tab did: its own fetches, and when each token reached it (by jti). */
 const counters = { fetches: 0, failures: 0 };
-const fetchedHere = new Set<string | undefined>();
-const arrivedAt = new Map<string | undefined, number>();
+const fetchedHere = new Set<string>();
+const arrivedAt = new Map<string, number>();
 const fromServer = fetchTokenFrom('/token');
 const fetchToken: FetchToken = async (context) => {
   try {
     const fetched = await fromServer(context);
     counters.fetches++;
-    const jwt = typeof fetched === 'string' ? fetched : fetched.token;
-    fetchedHere.add(JSON.parse(atob(jwt.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).jti);
+    fetchedHere.add(tokenName(decode(typeof fetched === 'string' ? fetched : fetched.token)));
     return fetched;
   } catch (error) {
     counters.failures++;
@@ -48,10 +47,10 @@ const warnBeforeMs = shortTtl ? (server.ttl * 1000) / 4 : 180_000;
 const manager = new AccessManager({ fetchToken, warnBeforeMs, shareAcrossTabs: true });
 
 const from = (token: AccessToken) =>
-  fetchedHere.has(token.id) ? 'fetched by this tab' : 'from another tab';
+  fetchedHere.has(tokenName(token)) ? 'fetched by this tab' : 'from another tab';
 let lastOutcome = '—';
 manager.events$.subscribe((event: AccessManagerEvent) => {
-  if (event.type === 'tokenUpdated') arrivedAt.set(event.token.id, Date.now());
+  if (event.type === 'tokenUpdated') arrivedAt.set(tokenName(event.token), Date.now());
   lastOutcome = describeOutcome(event, from) ?? lastOutcome;
   note(event.type, describeEvent(event, from));
 });

@@ -1,6 +1,6 @@
 import type { AccessManager, AccessManagerState } from '@access-manager/core';
 import { clockTime, duration, offset } from './format.js';
-import type { SdkRow } from './rows.js';
+import { type SdkRow, tokenName } from './rows.js';
 import type { ServerState } from './serverApi.js';
 
 export interface PageModel {
@@ -11,8 +11,8 @@ export interface PageModel {
   tabs: number;
   lastOutcome: string;
   warnBeforeMs: number;
-  /** When each token (by jti) reached this page, on its clock. */
-  arrivedAt: Map<string | undefined, number>;
+  /** When each token (by `tokenName`) reached this page, on its clock. */
+  arrivedAt: Map<string, number>;
 }
 
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
@@ -57,7 +57,7 @@ function renderToken(model: PageModel, state: AccessManagerState, now: number): 
     .filter((g) => g !== 'identity')
     .join(', ');
   $('token-jti').textContent = token.id ?? '—';
-  $('token-jti').dataset.jti = token.id ?? '';
+  $('token-jti').dataset.token = tokenName(token);
   $('token-issued').textContent = token.issuedAt?.toISOString() ?? '—';
   $('token-expires').textContent = token.expiresAt.toISOString();
   $('token-expires').dataset.expires = String(expires);
@@ -85,7 +85,7 @@ function renderRow(model: PageModel, row: SdkRow, now: number): void {
   const held = row.heldToken();
   tr.dataset.status = link.status;
   tr.dataset.online = String(online);
-  tr.dataset.jti = held?.id ?? '';
+  tr.dataset.token = tokenName(held);
   const handed = row.handedOut();
   tr.dataset.created = String(handed.created);
   tr.dataset.pushed = String(handed.pushed);
@@ -98,14 +98,16 @@ function renderRow(model: PageModel, row: SdkRow, now: number): void {
   field(tr, 'jti')!.textContent = held?.id ?? '—';
   // Since the token reached this page: a token's own iat is on the token server's clock,
   // which the skew control moves.
-  const arrived = model.arrivedAt.get(held?.id);
+  const arrived = model.arrivedAt.get(tokenName(held));
   field(tr, 'age')!.textContent = arrived === undefined ? '—' : duration(now - arrived);
   const seen = model.server.twilio?.[row.name];
-  const jtis = [...new Set(seen?.open.map((c) => c.jti ?? '?'))];
-  tr.dataset.twilioJti = jtis.join(' ');
+  const tokens = [...new Set(seen?.open.map((c) => c.token ?? '?'))];
+  tr.dataset.twilioTokens = tokens.join(' ');
+  // Named as the page names tokens: the jti, and the expiry when it is not the held token's.
+  const named = tokens.map((name) => (name === tokenName(held) ? (held?.id ?? name) : name));
   field(tr, 'twilio')!.textContent = seen
-    ? jtis.length
-      ? `${jtis.join(', ')} (${seen.open.length} open)`
+    ? tokens.length
+      ? `${named.join(', ')} (${seen.open.length} open)`
       : 'no connection'
     : '—';
   field(tr, 'latency')!.textContent =

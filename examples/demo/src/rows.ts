@@ -37,6 +37,13 @@ export interface HandOuts {
   pushed: number;
 }
 
+/**
+ * A token's name on the page: `jti/exp`. A jti alone is not enough: Twilio's is the API key SID
+ * and the second of issue, so two tokens minted in one second (say, of two lifetimes) share it.
+ */
+export const tokenName = (token: AccessToken | null | undefined): string =>
+  token ? `${token.id}/${token.expiresAt.getTime() / 1000}` : '';
+
 /** The token a JWT stands for, or undefined for none or a bad one. */
 export const decode = (jwt: string | null | undefined): AccessToken | undefined => {
   try {

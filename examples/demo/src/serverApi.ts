@@ -14,14 +14,15 @@ export interface ServerState {
   versions: Record<string, string>;
   /** Embedded mode: where the SDKs connect. */
   endpoints?: { twilsock: Record<string, string>; chunderw: string };
-  /** Embedded mode: per client, the token (jti) each open connection holds, as the fake sees it. */
+  /** Embedded mode: per client, the token each open connection holds, as the fake sees it. */
   twilio?: Record<string, FakeTwilioView>;
 }
 
 export interface FakeTwilioView {
   connections: number;
   received: number;
-  open: Array<{ connection: number; jti?: string; method?: string; at?: number }>;
+  /** Per open connection, the name of its token (`jti/exp`, see `tokenName`). */
+  open: Array<{ connection: number; token?: string; method?: string; at?: number }>;
 }
 
 /** Reads the server's state. */

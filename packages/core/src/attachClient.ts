@@ -322,7 +322,9 @@ export function attachClient<Client>(
         wait(delayMs);
       }
     };
-    abandon = (error) => settle(false, error);
+    // Only a client that had its connection when the push began can lose it during the push (one
+    // already `denied` sends the token on a new socket; its late `tokenExpired` is about the old).
+    abandon = spec.confirm?.(target) === false ? undefined : (error) => settle(false, error);
     // (Infinity, or anything past what setTimeout can hold, means no timeout.)
     pushTimer =
       pushTimeoutMs < 2_147_483_647

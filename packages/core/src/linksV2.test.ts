@@ -260,6 +260,42 @@ describe('never stall', () => {
   });
 });
 
+describe('a client that was already denied when the push began', () => {
+  it('keeps the push when its late tokenExpired (about its first token) comes during it', async () => {
+    // Conversations after a failed init: denied, then updateToken sends the token on a new socket
+    // and rejects with a TypeError that still means delivered; its tokenExpired may come meanwhile.
+    const manager = managed({ fetchToken: async () => makeToken({ grants }) });
+    const stale = makeToken({ iat: nowS() - 3600, exp: nowS() - 10, grants });
+    const client = Object.assign(new StandInClient(stale), { connectionState: 'denied' });
+    let answer: (() => void) | undefined;
+    const link = attachClient(
+      manager,
+      client,
+      {
+        ...spec,
+        confirm: (c) => c.connectionState !== 'denied',
+        isDelivered: (error) => error instanceof TypeError,
+        retrySameToken: false,
+        updateToken: (c, jwt) => {
+          c.pushes.push(jwt);
+          return new Promise((_, reject) => {
+            answer = () => reject(new TypeError('media client not there yet'));
+          });
+        },
+      },
+      { token: stale },
+    );
+    cleanup.unshift(() => link.detach());
+    await flush();
+    expect(client.pushes).toHaveLength(1);
+    client.signal?.('expired'); // about the first token, while the push is in flight
+    answer?.();
+    await flush();
+    expect(client.pushes).toHaveLength(1);
+    expect(link.getState()).toMatchObject({ status: 'synced', lastError: undefined });
+  });
+});
+
 describe('SDK warnings are honoured', () => {
   it('a warning right after a push that may have changed nothing is not dropped (attached without { token })', async () => {
     const manager = managed(makeToken({ grants }));

@@ -82,6 +82,7 @@ const grants = { chat: { service_sid: 'IS1' }, voice: {} };
 
 /** An SDK client stand-in for these unit tests: records pushes and shutdowns. */
 class StandInClient {
+  connectionState = 'connected';
   pushes: string[] = [];
   shutdowns = 0;
   signal: ((kind: 'willExpire' | 'expired') => void) | undefined;
@@ -266,7 +267,8 @@ describe('a client that was already denied when the push began', () => {
     // and rejects with a TypeError that still means delivered; its tokenExpired may come meanwhile.
     const manager = managed({ fetchToken: async () => makeToken({ grants }) });
     const stale = makeToken({ iat: nowS() - 3600, exp: nowS() - 10, grants });
-    const client = Object.assign(new StandInClient(stale), { connectionState: 'denied' });
+    const client = new StandInClient(stale);
+    client.connectionState = 'denied';
     let answer: (() => void) | undefined;
     const link = attachClient(
       manager,

@@ -4,14 +4,13 @@
 // (the token of each open connection's latest twilsock init / update or Voice listen), not from
 // the page. Each scenario prints what it measured.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium } from '@access-manager/testing';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TTL = 15; // seconds: a refresh cycle every ~10 s
 /** The real clients that take updateToken: each must hold every new token. */
 const REAL = ['conversations', 'chat', 'sync', 'voice'];
@@ -24,8 +23,7 @@ const OFFLINE = 'Failed to load resource: net::ERR_INTERNET_DISCONNECTED';
 
 // On a developer machine without Chromium the suite says so and skips; CI installs Chromium and
 // sets E2E_REQUIRED=1, so that a missing browser fails there.
-const hasBrowser = existsSync(CHROMIUM);
-if (!hasBrowser && process.env.E2E_REQUIRED) throw new Error(`no Chromium at ${CHROMIUM}`);
+const hasBrowser = hasChromium();
 
 describe.runIf(hasBrowser)('the demo in Chromium, with the real SDK clients', () => {
   let server;
@@ -72,18 +70,7 @@ describe.runIf(hasBrowser)('the demo in Chromium, with the real SDK clients', ()
       server.stderr.on('data', (chunk) => serverLog.push(String(chunk)));
       server.on('exit', (code) => reject(new Error(`demo exited ${code}: ${serverLog.join('')}`)));
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
     context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
     // Every request of every page of the context, the SDKs' included (sounds, Insights).
     context.on('request', (request) => {

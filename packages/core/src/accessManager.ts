@@ -1,4 +1,4 @@
-import type { Observable, Subscription } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { AccessToken } from './accessToken.js';
 import { decideAdoption } from './adoption.js';
 import { Broadcast, Mailbox } from './broadcast.js';
@@ -13,10 +13,9 @@ import {
   DETERMINISTIC_CODES,
   FetchFailedError,
   StaleTokenError,
-  TimeoutError,
-  TokenExpiredError,
 } from './errors.js';
 import type { FetchResult } from './fetchAttempt.js';
+import { type GetTokenOptions, waitForToken } from './getToken.js';
 import { GrantRegistry } from './grantRegistry.js';
 import { ListenerFacade } from './listenerFacade.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -39,9 +38,6 @@ import type {
 import { browserWakeSignals } from './wakeSignals.js';
 
 const noop = (): void => {};
-
-/** The most a caller waits for by default in `getToken`: enough to hand a token to a new SDK client. */
-const MIN_VALIDITY_MS = 60_000;
 
 /**
  * Owns one Twilio access token for every client SDK of the app: validates each token before it
@@ -245,63 +241,20 @@ export class AccessManager extends ListenerFacade {
    * Without `fetchToken`, waits for `updateToken`. Rejects with `timeout` after `timeoutMs`, with
    * `aborted` when `signal` aborts, and with `closed` on `close()`.
    */
-  async getToken(
-    options: { minValidityMs?: number; timeoutMs?: number; signal?: AbortSignal } = {},
-  ): Promise<string> {
-    const { signal, timeoutMs } = options;
-    const clock = this.#clock;
-    let stopped: AccessManagerError | undefined;
-    let stop!: (error: AccessManagerError) => void;
-    const stopping = new Promise<never>((_, reject) => {
-      stop = (error) => {
-        stopped ??= error;
-        reject(stopped);
-      };
-    });
-    stopping.catch(noop);
-    const onAbort = () =>
-      stop(new AbortedError('getToken was aborted.', { cause: signal?.reason }));
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : clock.setTimeout(
-            () => stop(new TimeoutError(`No token within ${timeoutMs} ms.`)),
-            timeoutMs,
-          );
-    signal?.addEventListener('abort', onAbort);
-    if (signal?.aborted) onAbort();
-    let subscription: Subscription | undefined;
-    try {
-      for (let fetched = false; ; fetched = true) {
-        if (stopped) throw stopped;
-        if (this.#closed) throw new ClosedError();
-        const token = this.#token;
-        if (token && this.#deadlines) {
-          const lifetimeMs = token.expiresAt.getTime() - (token.issuedAt?.getTime() ?? -Infinity);
-          const min = options.minValidityMs ?? Math.min(MIN_VALIDITY_MS, lifetimeMs / 2);
-          if (this.#deadlines.expireAt - clock.now() > min) return token.jwt;
-        }
-        if (fetched && this.#options.fetchToken) {
-          throw new TokenExpiredError('No token is valid long enough.');
-        }
-        await Promise.race([
-          stopping,
-          this.#options.fetchToken
-            ? this.refresh({ reason: token ? 'expired' : 'initial', force: !!token })
-            : new Promise((resolve, reject) => {
-                subscription = this.#tokens.observe().subscribe({
-                  next: resolve,
-                  complete: () => reject(new ClosedError()),
-                });
-              }),
-        ]);
-        subscription?.unsubscribe();
-      }
-    } finally {
-      subscription?.unsubscribe();
-      clock.clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    }
+  getToken(options: GetTokenOptions = {}): Promise<string> {
+    return waitForToken(
+      {
+        clock: this.#clock,
+        closed: () => this.#closed,
+        held: () =>
+          this.#token && this.#deadlines
+            ? { token: this.#token, expireAt: this.#deadlines.expireAt }
+            : null,
+        refresh: this.#options.fetchToken ? (refresh) => this.refresh(refresh) : undefined,
+        next$: this.#tokens.observe(),
+      },
+      options,
+    );
   }
 
   /**

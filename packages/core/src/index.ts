@@ -48,6 +48,7 @@ export {
 } from './errors.js';
 export type { TokenRequestInit } from './fetchTokenFrom.js';
 export { fetchTokenFrom, parseRetryAfter } from './fetchTokenFrom.js';
+export type { GetTokenOptions } from './getToken.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export type { NotSharedReason, TabSharingOptions } from './tabSharing.js';

@@ -185,6 +185,19 @@ async function startServer(command: string, args: string[]) {
   return { get, stop };
 }
 
+/** Runs an example server: the official token with a session, 401 without; then stops it. */
+async function expectServesExample(command: string, args: string[]) {
+  const server = await startServer(command, args);
+  try {
+    const ok = await server.get(session);
+    await expectOfficialToken(ok.status, ok.text);
+    const refused = await server.get();
+    expectUnauthorized(refused.status, refused.text);
+  } finally {
+    await server.stop();
+  }
+}
+
 /**
  * Mints with both the synchronous and the Web Crypto mint at a fixed clock and prints both, in
  * whatever runtime runs it; `mintAccessToken` reports its error code where there is no
@@ -341,15 +354,7 @@ describe('Deno (the deno npm package)', () => {
   it(
     'serves the README Deno.serve example: the official token with a session, 401 without',
     async () => {
-      const server = await startServer(bin('deno'), [...denoArgs, 'deno.ts']);
-      try {
-        const ok = await server.get(session);
-        await expectOfficialToken(ok.status, ok.text);
-        const refused = await server.get();
-        expectUnauthorized(refused.status, refused.text);
-      } finally {
-        await server.stop();
-      }
+      await expectServesExample(bin('deno'), [...denoArgs, 'deno.ts']);
     },
     timeout,
   );
@@ -376,15 +381,7 @@ describe('Bun (the bun npm package)', () => {
   it.skipIf(!bunRuns)(
     'serves the README Bun.serve example: the official token with a session, 401 without',
     async () => {
-      const server = await startServer(bin('bun'), ['run', 'bun.ts']);
-      try {
-        const ok = await server.get(session);
-        await expectOfficialToken(ok.status, ok.text);
-        const refused = await server.get();
-        expectUnauthorized(refused.status, refused.text);
-      } finally {
-        await server.stop();
-      }
+      await expectServesExample(bin('bun'), ['run', 'bun.ts']);
     },
     timeout,
   );
@@ -403,15 +400,7 @@ describe('Node with Express', () => {
   it(
     'serves the README Express example: the official token with a session, 401 without',
     async () => {
-      const server = await startServer(process.execPath, ['express.mjs']);
-      try {
-        const ok = await server.get(session);
-        await expectOfficialToken(ok.status, ok.text);
-        const refused = await server.get();
-        expectUnauthorized(refused.status, refused.text);
-      } finally {
-        await server.stop();
-      }
+      await expectServesExample(process.execPath, ['express.mjs']);
     },
     timeout,
   );

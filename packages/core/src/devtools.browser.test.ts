@@ -4,16 +4,11 @@
 // for a screenshot of the console. This test logs a manager and its tokens in Debian's Chromium
 // and reads, through the DevTools protocol, everything the console and the inspector show of
 // them: the previews, then every property, private property and internal slot, recursively.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium, makeToken } from '@access-manager/testing';
-import { build } from 'esbuild';
 import { type Browser, type CDPSession, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleCoreForBrowser } from './testing/coreBundle.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const DIST = join(here, '..', 'dist', 'index.js');
 /** Nothing listens here: every request of the page is answered by `page.route`, or aborted. */
 const ORIGIN = 'http://127.0.0.1:9';
 const DEPTH = 6;
@@ -254,19 +249,7 @@ describe.runIf(hasBrowser)('no JWT where Chromium DevTools can show it', () => {
   const loggedManagers = () => consoleArgs.filter((arg) => arg.className !== 'JwtHolder');
 
   beforeAll(async () => {
-    if (!existsSync(DIST)) {
-      throw new Error(`${DIST} is missing: build the core first (pnpm build in packages/core).`);
-    }
-    const bundle = await build({
-      entryPoints: [DIST],
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      logLevel: 'silent',
-    });
-    const core = bundle.outputFiles[0]?.text ?? '';
+    const core = await bundleCoreForBrowser();
     const bodies: Record<string, { contentType: string; body: string }> = {
       '/': { contentType: 'text/html', body: PAGE_HTML },
       '/page.js': { contentType: 'text/javascript', body: PAGE_SCRIPT },

@@ -5,18 +5,13 @@
 // pages through three cycles each, a page frozen through a refresh point, and the page that
 // fetched last closing. Run alone: `npx vitest run src/tabSharing.browser.test.ts` in
 // packages/core after `pnpm build` (TAB_SHARING_LOG=1 prints each cycle and the pages' logs).
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium, makeToken } from '@access-manager/testing';
-import { build } from 'esbuild';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleCoreForBrowser } from './testing/coreBundle.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const DIST = join(here, '..', 'dist', 'index.js');
 const TTL_S = 15;
 /** The refresh lead of a 15 s token: a third of its lifetime, less up to 10 % jitter. */
 const LEAD_MS = (TTL_S * 1000) / 3;
@@ -155,19 +150,7 @@ describe.runIf(hasBrowser)('tabs of one origin share the token in Chromium, with
   }
 
   beforeAll(async () => {
-    if (!existsSync(DIST)) {
-      throw new Error(`${DIST} is missing: build the core first (pnpm build in packages/core).`);
-    }
-    const bundle = await build({
-      entryPoints: [DIST],
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      logLevel: 'silent',
-    });
-    const core = bundle.outputFiles[0]?.text ?? '';
+    const core = await bundleCoreForBrowser();
     server = createServer((request, response) => {
       const url = new URL(request.url ?? '/', 'http://127.0.0.1');
       const send = (type: string, body: string) => {

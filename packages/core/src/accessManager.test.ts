@@ -1,9 +1,10 @@
 import { makeToken } from '@access-manager/testing';
 import { config } from 'rxjs';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AccessManager } from './accessManager.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { AccessManager } from './accessManager.js';
 import type { AccessToken } from './accessToken.js';
 import { type AccessManagerError, FatalFetchError, FetchFailedError } from './errors.js';
+import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
 import type { AccessManagerEvent, FetchToken, FetchTokenContext } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -36,22 +37,9 @@ function controlledFetch() {
   return { fetchToken, calls, pending };
 }
 
-let managers: AccessManager[] = [];
-const create = (...args: ConstructorParameters<typeof AccessManager>) => {
-  const manager = new AccessManager(...args);
-  managers.push(manager);
-  return manager;
-};
-
-beforeEach(() => {
-  vi.useFakeTimers({ now: T0 });
-});
+const create = managersOnFakeTime(T0);
 
 afterEach(() => {
-  for (const manager of managers) manager.close();
-  managers = [];
-  expect(vi.getTimerCount()).toBe(0);
-  vi.useRealTimers();
   config.onUnhandledError = null;
 });
 

@@ -11,21 +11,12 @@ import type { AccessToken } from './accessToken.js';
 import type { Clock } from './clock.js';
 import { FetchFailedError } from './errors.js';
 import { fetchTokenFrom } from './fetchTokenFrom.js';
+import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
 import type { AccessManagerEvent, AccessManagerOptions, FetchToken } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 const nowS = () => Math.floor(Date.now() / 1000);
 const flush = () => vi.advanceTimersByTimeAsync(0);
-let managers: AccessManager[] = [];
-const create = (init?: string | AccessManagerOptions) => {
-  const manager = new AccessManager(
-    typeof init === 'string'
-      ? { token: init, wakeSignals: false }
-      : { wakeSignals: false, ...init },
-  );
-  managers.push(manager);
-  return manager;
-};
 const record = (manager: AccessManager) => {
   const events: AccessManagerEvent[] = [];
   manager.events$.subscribe((event) => events.push(event));
@@ -42,15 +33,13 @@ const counting = (next: () => string | Promise<string>) => {
 };
 
 describe('Core v2 with fake timers', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({ now: T0 });
-  });
-  afterEach(() => {
-    for (const manager of managers) manager.close();
-    managers = [];
-    expect(vi.getTimerCount()).toBe(0);
-    vi.useRealTimers();
-  });
+  const make = managersOnFakeTime(T0);
+  const create = (init?: string | AccessManagerOptions) =>
+    make(
+      typeof init === 'string'
+        ? { token: init, wakeSignals: false }
+        : { wakeSignals: false, ...init },
+    );
 
   describe('1. time: a token’s age is never taken for clock skew', () => {
     it('holds a token minted 50 minutes ago by a caching endpoint for the 10 minutes it has left', async () => {

@@ -1,30 +1,17 @@
 // Regressions: one test per bug found in review, each failing on the code before its fix.
 import { makeToken, signJwt } from '@access-manager/testing';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AccessManager } from './accessManager.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { attachClient, type ClientSpec } from './attachClient.js';
 import { FatalFetchError, FetchFailedError } from './errors.js';
 import { fetchTokenFrom } from './fetchTokenFrom.js';
+import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
 import type { FetchToken, FetchTokenContext } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 const nowS = () => Math.floor(Date.now() / 1000);
 const flush = () => vi.advanceTimersByTimeAsync(0);
-let managers: AccessManager[] = [];
-const create = (...args: ConstructorParameters<typeof AccessManager>) => {
-  const manager = new AccessManager(...args);
-  managers.push(manager);
-  return manager;
-};
-
-beforeEach(() => {
-  vi.useFakeTimers({ now: T0 });
-});
+const create = managersOnFakeTime(T0);
 afterEach(() => {
-  for (const manager of managers) manager.close();
-  managers = [];
-  expect(vi.getTimerCount()).toBe(0);
-  vi.useRealTimers();
   vi.unstubAllGlobals();
 });
 

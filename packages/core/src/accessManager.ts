@@ -80,6 +80,7 @@ export class AccessManager extends ListenerFacade {
   /** The fatal error that stopped fetching, until `refresh()` or an adopted token. */
   #failure: AccessManagerError | null = null;
   #lastError: AccessManagerError | null = null;
+  #resets = 0;
   #closed = false;
   /** The newest snapshot derived, and the last one published on `state$`. */
   #state: AccessManagerState | null = null;
@@ -176,6 +177,7 @@ export class AccessManager extends ListenerFacade {
       plans: !!this.#options.fetchToken && !this.#failure && !this.#closed,
       clockOffsetMs: this.#skew.offsetMs,
       lastError: this.#lastError,
+      resets: this.#resets,
     });
     return this.#state;
   }
@@ -297,6 +299,7 @@ export class AccessManager extends ListenerFacade {
    */
   reset(): void {
     if (this.#closed) return;
+    this.#resets += 1;
     this.#forget(new AbortedError('The AccessManager was reset.'));
     this.#logger.info('Reset: no token held.');
     this.#reconcile();

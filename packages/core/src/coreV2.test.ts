@@ -322,6 +322,18 @@ describe('Core v2 with fake timers', () => {
       await manager.updateToken(makeToken({ identity: 'bob' }));
       expect(manager.identity).toBe('bob');
     });
+
+    it('counts resets in the state, so that a link can tell a sign-out from a token change', () => {
+      const manager = create(makeToken({ identity: 'alice' }));
+      expect(manager.getState().resets).toBe(0);
+      manager.reset();
+      expect(manager.getState().resets).toBe(1);
+      // A reset while no token is held changes nothing else, and is still seen.
+      const before = manager.getState();
+      manager.reset();
+      expect(manager.getState()).not.toBe(before);
+      expect(manager.getState()).toMatchObject({ tokenStatus: 'none', resets: 2 });
+    });
   });
 });
 

@@ -17,6 +17,7 @@ export interface StateFacts {
   plans: boolean;
   clockOffsetMs: number;
   lastError: AccessManagerError | null;
+  resets: number;
 }
 
 /**
@@ -63,6 +64,7 @@ export function deriveState(
     clockOffsetMs: facts.clockOffsetMs,
     attempt: flight?.attempt ?? 0,
     lastError: facts.lastError,
+    resets: facts.resets,
   };
   if (
     previous &&

@@ -122,6 +122,11 @@ export interface AccessManagerState {
   attempt: number;
   /** The last error, until a token is adopted. */
   lastError: AccessManagerError | null;
+  /**
+   * How many times `reset()` has run. A link compares it with the count it saw when it made its
+   * client, to tell a sign-out (the client belongs to a user who left) from a token that changed.
+   */
+  resets: number;
 }
 
 export type AccessManagerEvent =

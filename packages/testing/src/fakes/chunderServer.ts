@@ -32,7 +32,17 @@ export interface ChunderFakeOptions {
    * expires. Default `false`: every token is taken, whatever its `exp`.
    */
   refuseExpiredTokens?: boolean;
+  /**
+   * How often (ms) the fake sends a heartbeat (`"\n"`) on each open socket, as Twilio's
+   * signaling does; the Device answers each with `"\n"` and closes a socket that brought no
+   * message for 15 s (`HEARTBEAT_TIMEOUT` in its `wstransport`). Default 5 000; `0` sends none
+   * (a server gone silent).
+   */
+  heartbeatIntervalMs?: number;
 }
+
+/** Default of {@link ChunderFakeOptions.heartbeatIntervalMs}: a third of the SDK's 15 s timeout. */
+export const CHUNDER_HEARTBEAT_INTERVAL_MS = 5_000;
 
 /** A signaling error the fake sends: `{ type: 'error', payload: { error } }`. */
 export interface ChunderError {
@@ -53,8 +63,9 @@ const decodePayload = (token: string): Record<string, unknown> => {
 
 /**
  * A local Voice signaling server ("chunder") for the real `@twilio/voice-sdk` Device. It answers
- * `listen` with `connected` (identity and ttl from the token) and `register` with `ready`, records
- * every token, and lets a test send the errors that signal an expired token.
+ * `listen` with `connected` (identity and ttl from the token) and `register` with `ready`, sends
+ * heartbeats as Twilio's signaling does, records every token, and lets a test send the errors that
+ * signal an expired token.
  *
  * @example
  * ```ts
@@ -73,6 +84,10 @@ export class ChunderFake extends LoopbackFake {
   readonly #options: ChunderFakeOptions;
   /** Per socket, the timer that sends 20104 when its token expires (`refuseExpiredTokens`). */
   readonly #expiryTimers = new Map<WebSocket, ReturnType<typeof setTimeout>>();
+  /** Per socket, the interval that sends its heartbeats. */
+  readonly #heartbeatTimers = new Map<WebSocket, ReturnType<typeof setInterval>>();
+  /** Per connection number, how many heartbeats its client answered. */
+  readonly #heartbeatAnswers = new Map<number, number>();
 
   private constructor(server: WebSocketServer, options: ChunderFakeOptions) {
     super(server);
@@ -111,6 +126,14 @@ export class ChunderFake extends LoopbackFake {
     return this.#waitFor('message', probe, timeoutMs, () => `no ${type} within ${timeoutMs} ms`);
   }
 
+  /** Heartbeats answered (`"\n"` back) on connection number `connection`, or on all of them. */
+  heartbeatAnswers(connection?: number): number {
+    if (connection !== undefined) return this.#heartbeatAnswers.get(connection) ?? 0;
+    let total = 0;
+    for (const count of this.#heartbeatAnswers.values()) total += count;
+    return total;
+  }
+
   /** Sends `{ type: 'error', payload: { error } }` on every open socket; returns how many. */
   sendError(error: ChunderError = ACCESS_TOKEN_EXPIRED): number {
     return this.#broadcast({ type: 'error', payload: { error } });
@@ -132,14 +155,41 @@ export class ChunderFake extends LoopbackFake {
   protected accept(socket: WebSocket, connection: number): void {
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       const text = data.toString();
-      if (isBinary || text === '\n') return; // heartbeat answer
+      if (isBinary) return;
+      if (text === '\n') {
+        this.#heartbeatAnswers.set(connection, this.heartbeatAnswers(connection) + 1);
+        return;
+      }
       this.#receive(socket, connection, JSON.parse(text) as ChunderMessage);
     });
-    socket.on('close', () => this.#clearExpiry(socket));
+    this.#startHeartbeats(socket);
+    socket.on('close', () => {
+      this.#clearExpiry(socket);
+      this.#stopHeartbeats(socket);
+    });
   }
 
   protected override beforeClose(): void {
     for (const socket of [...this.#expiryTimers.keys()]) this.#clearExpiry(socket);
+    for (const socket of [...this.#heartbeatTimers.keys()]) this.#stopHeartbeats(socket);
+  }
+
+  /**
+   * The Device sends no heartbeat of its own: it answers the server's, and any message it
+   * receives restarts its 15 s timeout. Without these it reconnects every 15 s.
+   */
+  #startHeartbeats(socket: WebSocket): void {
+    const intervalMs = this.#options.heartbeatIntervalMs ?? CHUNDER_HEARTBEAT_INTERVAL_MS;
+    if (!(intervalMs > 0)) return;
+    const beat = () => {
+      if (socket.readyState === socket.OPEN) socket.send('\n');
+    };
+    this.#heartbeatTimers.set(socket, setInterval(beat, intervalMs));
+  }
+
+  #stopHeartbeats(socket: WebSocket): void {
+    clearInterval(this.#heartbeatTimers.get(socket));
+    this.#heartbeatTimers.delete(socket);
   }
 
   #clearExpiry(socket: WebSocket): void {

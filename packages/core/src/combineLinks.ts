@@ -1,5 +1,5 @@
 import { Observable, type Subscription } from 'rxjs';
-import type { ClientLink, ClientLinkState, ClientLinkStatus } from './attachClient.js';
+import type { ClientLink, ClientLinkState, ClientLinkStatus } from './linkTypes.js';
 
 /** One status for a badge: `synced` when every client holds the manager's token. */
 export interface CombinedLinkState {
@@ -41,6 +41,10 @@ export function combineLinks(
     let open = links.length;
     let ready = false;
     let last: string | undefined;
+    // (Links detached already complete while subscribed to: the combination is given first.)
+    const done = () => {
+      if (ready && !open) subscriber.complete();
+    };
     const emit = () => {
       if (!ready) return;
       const status = states.reduce<ClientLinkStatus>(
@@ -64,13 +68,14 @@ export function combineLinks(
           emit();
         },
         complete: () => {
-          if (--open === 0) subscriber.complete();
+          open--;
+          done();
         },
       }),
     );
     ready = true;
     emit();
-    if (!links.length) subscriber.complete();
+    done();
     return () => {
       for (const subscription of subscriptions) subscription.unsubscribe();
     };

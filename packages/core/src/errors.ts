@@ -12,6 +12,7 @@ export type AccessManagerErrorCode =
   | 'fetch_failed'
   | 'fetch_timeout'
   | 'push_timeout'
+  | 'client_start_failed'
   | 'timeout'
   | 'aborted'
   | 'closed';

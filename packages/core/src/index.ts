@@ -15,6 +15,7 @@ export { attachClient } from './attachClient.js';
 export { backoffDelay } from './backoff.js';
 export type { SignalAction, SignalFacts } from './clientSignal.js';
 export { decideSignal, WARNING_HORIZON_MS } from './clientSignal.js';
+export { ClientStartError } from './clientStartError.js';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
 export type { ClockSkew } from './clockSkew.js';

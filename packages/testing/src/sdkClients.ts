@@ -355,6 +355,6 @@ export async function eventually(check: () => boolean, timeoutMs = 2_000): Promi
   }
 }
 
-/** Timers and sockets opened from inside the core's `attachClient` (by its stack). */
+/** Timers and sockets opened from inside the core's links (`attachClient`, `ClientGeneration`, by the stack). */
 export const openedByLink = (handles: OpenHandle[]): OpenHandle[] =>
-  handles.filter((handle) => handle.stack.includes('attachClient'));
+  handles.filter((handle) => /attachClient|clientGeneration/i.test(handle.stack));

@@ -1,0 +1,23 @@
+import { AccessManagerError, type AccessManagerErrorOptions } from './errors.js';
+
+/**
+ * A factory link's new client could not be readied: its factory threw, or `spec.start` (Voice:
+ * `register()`) rejected or did not settle within `startTimeoutMs`. The client was shut down; the
+ * link makes a new one after a backoff. `twilioCode`: the SDK's error code, when it gave one.
+ *
+ * @example
+ * ```ts
+ * link.state$.subscribe(({ lastError }) => {
+ *   if (lastError instanceof ClientStartError) console.warn('voice', lastError.twilioCode);
+ * });
+ * ```
+ */
+export class ClientStartError extends AccessManagerError {
+  override name = 'ClientStartError';
+  declare readonly code: 'client_start_failed';
+  readonly twilioCode: number | undefined;
+  constructor(message: string, options: AccessManagerErrorOptions & { twilioCode?: number } = {}) {
+    super('client_start_failed', message, { retryable: true, ...options });
+    this.twilioCode = options.twilioCode;
+  }
+}

@@ -245,11 +245,16 @@ describe('attachVoice, factory form, with a Device whose register() fails', () =
           destroyed.push(jwt);
         },
       });
-    const link = attachVoice(manager, standIn, { register: true });
-    await eventually(() => link.getState().status === 'failed');
+    const link = attachVoice(manager, standIn, {
+      register: true,
+      retry: { minDelayMs: 60_000, maxDelayMs: 60_000 },
+    });
+    await eventually(() => link.getState().status === 'retrying');
+    expect(link.getState().lastError).toMatchObject({ code: 'client_start_failed' });
     expect(destroyed).toEqual([manager.token]);
     expect(link.client).toBeUndefined();
     link.detach();
+    expect(destroyed).toHaveLength(1); // once
     manager.close();
   });
 });

@@ -80,6 +80,23 @@ const EXPIRED = [20104, 31205];
 const registered = new WeakSet<VoiceDeviceLike>();
 const reregister = new WeakSet<VoiceDeviceLike>();
 
+/**
+ * `register()`, failed by the first `error` the Device emits meanwhile (with its Twilio code: a
+ * refused token, signaling out of reach): the SDK's own promise would wait for ever.
+ */
+const register = (device: VoiceDeviceLike) =>
+  new Promise((resolve, reject) => {
+    const fail = (error: unknown) => {
+      device.removeListener('error', fail);
+      reject(error);
+    };
+    device.on('error', fail);
+    Promise.resolve(device.register?.()).then(() => {
+      device.removeListener('error', fail);
+      resolve(device);
+    }, fail);
+  });
+
 const voiceSpec: ClientSpec<VoiceDeviceLike> = {
   name: 'voice',
   grant: 'voice',
@@ -152,7 +169,11 @@ const voiceSpec: ClientSpec<VoiceDeviceLike> = {
  * Given a factory `(jwt) => new Device(jwt, options)`, the link creates the Device with a token
  * valid long enough, registers it with `{ register: true }` (register it here, never before
  * attaching: a token pushed meanwhile would re-register it twice), makes a new one for a new
- * user and destroys it on detach. After a 20104 / 31205 refusal, a Device that was registered is
+ * user and destroys it on sign-out and detach. The link's `error` listener is in place before
+ * `register()` is called; a `register()` that fails (the Device's `error`, such as a refused token
+ * or signaling out of reach) or does not settle within `startTimeoutMs` (default 30 s) ends that
+ * Device, shows `retrying` with a `ClientStartError` (`twilioCode`) in the link's state, and a new
+ * Device is made after a backoff. After a 20104 / 31205 refusal, a Device that was registered is
  * registered again once it holds a fresh token (the SDK stops by itself).
  *
  * @param options `token` (client form) defaults to `device.token`, the token the Device holds.
@@ -181,22 +202,11 @@ export function attachVoice<Device extends VoiceDeviceLike>(
       ...options,
     });
   }
-  // The factory form: the link creates the Device, and registers it when asked to.
+  // The factory form: the link creates the Device, listens to it, then registers it when asked to.
   return attachClient(
     manager,
-    async (jwt: string) => {
-      const made = await device(jwt);
-      if (options?.register) {
-        try {
-          await made.register?.();
-        } catch (error) {
-          made.destroy?.(); // the link never had it: it must not keep a signaling connection
-          throw error;
-        }
-      }
-      return made;
-    },
-    spec,
+    device,
+    options?.register ? { ...spec, start: register } : spec,
     options,
   );
 }

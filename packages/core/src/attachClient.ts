@@ -64,6 +64,8 @@ export function attachClient<Client>(
   let state: ClientLinkState = { status: factory ? 'creating' : 'updating' };
   /** The one current generation: the client being made, or the client the link keeps. */
   let generation: ClientGeneration<Client> | undefined;
+  /** Client form: the generation before, whose push may still be in flight on the same client. */
+  let before: ClientGeneration<Client> | undefined;
   /** The manager's `resets` as last seen: another count is a sign-out. */
   let seenResets = manager.getState().resets;
   /** Creations failed in a row, for the backoff before the next. */
@@ -95,7 +97,10 @@ export function attachClient<Client>(
   /** Retires the current generation, if `gen` still is it. */
   const retire = (gen = generation): boolean => {
     if (!gen || gen !== generation) return false;
-    if (!factory) clientIdentity = gen.identity ?? clientIdentity;
+    if (!factory) {
+      clientIdentity = gen.identity ?? clientIdentity;
+      before = gen;
+    }
     gen.retire();
     generation = undefined;
     if (factory) client = undefined;
@@ -108,7 +113,7 @@ export function attachClient<Client>(
   };
 
   /** Client form: a generation for the app's client (again, after a sign-out of the same user). */
-  const keep = (jwt: string | undefined, before?: ClientGeneration<Client>) => {
+  const keep = (jwt?: string) => {
     const gen = new ClientGeneration(context, false);
     gen.identity = clientIdentity;
     gen.bind(client as Client, jwt);
@@ -215,7 +220,7 @@ export function attachClient<Client>(
     }
     if (generation) generation.offer(newest);
     else if (factory) create();
-    else keep(undefined).offer(newest);
+    else keep().offer(newest);
   };
 
   const onState = ({ resets }: { resets: number }) => {

@@ -219,7 +219,7 @@ export class ClientGeneration<Client> {
     if (!this.live || this.#pushing || !token || target === undefined || this.stale()) return;
     const { clock, manager, options, spec } = this.context;
     if (token.jwt === this.held?.jwt) {
-      this.#set({ status: 'synced', lastError: undefined });
+      this.#set({ status: 'synced', token: this.held, lastError: undefined });
       return;
     }
     if (this.#left(token) <= 0) {

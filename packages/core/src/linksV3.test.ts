@@ -250,3 +250,37 @@ describe('streams after detach', () => {
     expect(seen).toEqual(['detached', 'combined detached']);
   });
 });
+
+describe('found by the model-based test (linksModel.test.ts)', () => {
+  it('the app’s client, signed out during a push and back in as the same user, gets no second push while the first is in flight', async () => {
+    const first = tokenFor('alice');
+    const manager = managed({ token: first });
+    const client = new StandInClient(first);
+    client.autoAnswer = false;
+    const link = attachClient(manager, client, spec, { token: first });
+    cleanup.unshift(() => link.detach());
+    await manager.updateToken(tokenFor('alice', 1));
+    await flush();
+    expect(client.pushes).toHaveLength(1); // in flight
+    manager.reset();
+    const again = tokenFor('alice', 2);
+    await manager.updateToken(again);
+    await flush();
+    expect(client.maxInFlight).toBe(1);
+    client.answers.shift()?.resolve();
+    await flush();
+    expect(client.pushes.at(-1)).toBe(again); // then the new token goes
+    client.answers.shift()?.resolve();
+    await flush();
+    expect(link.getState()).toMatchObject({ status: 'synced', token: { jwt: again } });
+  });
+
+  it('a client attached with { token } reports that token in its state from the start', async () => {
+    const first = tokenFor('alice');
+    const manager = managed({ token: first });
+    const link = attachClient(manager, new StandInClient(first), spec, { token: first });
+    cleanup.unshift(() => link.detach());
+    await flush();
+    expect(link.getState()).toMatchObject({ status: 'synced', token: { jwt: first } });
+  });
+});

@@ -1,0 +1,394 @@
+// The model-based test of client links (issue 16): a manager and two links, one in the factory
+// form (with a start step, as Voice's register) and one over a client the app created, driven by
+// random sequences of the public calls and of the outside world's answers (fetches, factories,
+// pushes and starts that resolve, reject or hang), SDK signals from live and retired clients, time
+// passing and sleeping, detach and close. After every step the invariants below are checked.
+// CI: a fixed seed and 1,000 runs; LINKS_MODEL_RUNS=10000 (and LINKS_MODEL_SEED) for more.
+import { makeToken } from '@access-manager/testing';
+import fc from 'fast-check';
+import { afterAll, beforeAll, it, vi } from 'vitest';
+import { AccessManager } from './accessManager.js';
+import {
+  attachClient,
+  type ClientLink,
+  type ClientSignal,
+  type ClientSpec,
+} from './attachClient.js';
+
+const RUNS = Number(process.env['LINKS_MODEL_RUNS'] ?? 1_000);
+const SEED = Number(process.env['LINKS_MODEL_SEED'] ?? 16);
+const T0 = Date.UTC(2026, 0, 1, 12);
+const PUSH_TIMEOUT_MS = 15_000;
+const grants = { chat: { service_sid: 'IS1' } };
+type User = 'alice' | 'bob';
+
+const identityOf = (jwt: string): string =>
+  JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString()).grants.identity;
+
+/** A stand-in SDK client whose pushes and start answer when a step says; it records all it gets. */
+interface ModelClient {
+  id: number;
+  link: 0 | 1;
+  identity: string;
+  /** What it holds: the token of the newest push that resolved, or the one it was made with. */
+  holds: string;
+  holdsSeq: number;
+  pushSeq: number;
+  pending: Array<{ startedAt: number; resolve: () => void; reject: (e: unknown) => void }>;
+  shutdowns: number;
+  start: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  /** The last signal function the link gave it; kept after unlisten (an event already under way). */
+  signal: ((kind: ClientSignal) => void) | undefined;
+}
+
+class World {
+  readonly violations: string[] = [];
+  readonly clients: ModelClient[] = [];
+  readonly factoryCalls: Array<{
+    jwt: string;
+    resolve: (c: ModelClient) => void;
+    reject: (e: unknown) => void;
+  }> = [];
+  readonly fetches: Array<{ resolve: (jwt: string) => void; reject: (e: unknown) => void }> = [];
+  fetchCount = 0;
+  fetchAllowed = true;
+  lastUser: User = 'alice';
+  detached = [false, false];
+  closed = false;
+  #tokens = 0;
+  readonly manager: AccessManager;
+  readonly links: [ClientLink<ModelClient>, ClientLink<ModelClient>];
+
+  constructor() {
+    this.manager = new AccessManager({
+      token: this.token('alice'),
+      identity: 'any',
+      wakeSignals: false,
+      random: () => 0.5,
+      fetchToken: () => {
+        this.fetchCount++;
+        if (!this.fetchAllowed)
+          this.fail('a fetch after reset() before refresh() or updateToken()');
+        return new Promise<string>((resolve, reject) => this.fetches.push({ resolve, reject }));
+      },
+    });
+    const spec = this.spec();
+    const appClient = this.client(1, this.manager.token as string);
+    this.links = [
+      attachClient(
+        this.manager,
+        (jwt) => {
+          if (this.detached[0]) this.fail('the factory was called after detach');
+          return new Promise<ModelClient>((resolve, reject) =>
+            this.factoryCalls.push({ jwt, resolve, reject }),
+          );
+        },
+        {
+          ...spec,
+          start: (client) => {
+            if (client.shutdowns) this.fail(`client ${client.id} was started after its shutdown`);
+            return new Promise<void>((resolve, reject) => {
+              client.start = { resolve, reject };
+            });
+          },
+        },
+        { random: () => 0.5 },
+      ),
+      attachClient(this.manager, appClient, spec, {
+        token: appClient.holds,
+        random: () => 0.5,
+      }),
+    ];
+  }
+
+  fail(what: string): void {
+    this.violations.push(what);
+  }
+
+  /** A token for `user`, each expiring later than the one before. */
+  token(user: User): string {
+    this.#tokens++;
+    return makeToken({
+      identity: user,
+      iat: Math.floor(Date.now() / 1000),
+      ttl: 3_000 + this.#tokens,
+      grants,
+    });
+  }
+
+  client(link: 0 | 1, jwt: string): ModelClient {
+    const client: ModelClient = {
+      id: this.clients.length,
+      link,
+      identity: identityOf(jwt),
+      holds: jwt,
+      holdsSeq: 0,
+      pushSeq: 0,
+      pending: [],
+      shutdowns: 0,
+      start: undefined,
+      signal: undefined,
+    };
+    this.clients.push(client);
+    return client;
+  }
+
+  spec(): ClientSpec<ModelClient> {
+    return {
+      name: 'model',
+      grant: 'chat',
+      updateToken: (client, jwt) => {
+        const now = Date.now();
+        if (client.shutdowns) this.fail(`client ${client.id} got a token after its shutdown`);
+        if (this.detached[client.link]) this.fail(`client ${client.id} got a token after detach`);
+        if (identityOf(jwt) !== client.identity) {
+          this.fail(`client ${client.id} of ${client.identity} got a token of ${identityOf(jwt)}`);
+        }
+        if (client.pending.some((p) => now - p.startedAt < PUSH_TIMEOUT_MS)) {
+          this.fail(`client ${client.id} got a second push while one is in flight`);
+        }
+        const seq = ++client.pushSeq;
+        return new Promise<void>((resolve, reject) => {
+          const entry = {
+            startedAt: now,
+            resolve: () => {
+              if (seq > client.holdsSeq) {
+                client.holds = jwt;
+                client.holdsSeq = seq;
+              }
+              resolve();
+            },
+            reject,
+          };
+          client.pending.push(entry);
+        });
+      },
+      shutdown: (client) => {
+        client.shutdowns++;
+      },
+      listen: (client, signal) => {
+        client.signal = signal;
+        return () => {};
+      },
+    };
+  }
+
+  /** Whether nothing from this client may act any more: shut down, or its link detached. */
+  retired(client: ModelClient): boolean {
+    return client.shutdowns > 0 || !!this.detached[client.link];
+  }
+
+  /** What a step from a retired client must leave as it was. */
+  snapshot(): string {
+    return JSON.stringify({
+      fetches: this.fetchCount,
+      states: this.links.map((l) => l.getState()),
+      pushes: this.clients.map((c) => c.pushSeq),
+      shutdowns: this.clients.map((c) => c.shutdowns),
+    });
+  }
+
+  check(after: string): void {
+    const { manager } = this;
+    const held = manager.getState().token;
+    for (const client of this.clients) {
+      if (client.shutdowns > 1)
+        this.fail(`client ${client.id} was shut down ${client.shutdowns} times`);
+    }
+    // Every factory client but the link's own, and the one being started, is shut down.
+    const link = this.links[0];
+    const orphans = this.clients.filter(
+      (c) => c.link === 0 && c.shutdowns === 0 && c !== link.client,
+    );
+    const last = this.clients.filter((c) => c.link === 0).at(-1);
+    for (const orphan of orphans) {
+      const starting = orphan === last && orphan.start && !this.detached[0];
+      if (!starting) this.fail(`client ${orphan.id} is retired but was not shut down`);
+    }
+    for (const [i, l] of this.links.entries()) {
+      const state = l.getState();
+      if (this.detached[i]) {
+        if (state.status !== 'detached') this.fail(`link ${i} detached but ${state.status}`);
+        continue;
+      }
+      if (state.status === 'synced') {
+        const client = l.client;
+        if (!held || state.token?.jwt !== held.jwt) {
+          this.fail(`link ${i} synced with ${state.token?.id} but the manager holds ${held?.id}`);
+        } else if (!client || client.holds !== held.jwt) {
+          this.fail(`link ${i} synced but its client does not hold that token`);
+        }
+      }
+    }
+    if (this.closed && vi.getTimerCount() !== 0) {
+      this.fail(`${vi.getTimerCount()} timers left after close()`);
+    }
+    if (this.violations.length) throw new Error(`after ${after}: ${this.violations.join('; ')}`);
+  }
+}
+
+/** One step of the world: a name for the failure message, and what it does. */
+class Step implements fc.AsyncCommand<object, World> {
+  constructor(
+    readonly name: string,
+    readonly act: (world: World) => unknown,
+  ) {}
+  check(): boolean {
+    return true;
+  }
+  async run(_: object, world: World): Promise<void> {
+    await this.act(world);
+    await vi.advanceTimersByTimeAsync(0);
+    world.check(this.name);
+  }
+  toString(): string {
+    return this.name;
+  }
+}
+
+const noop = (): void => {};
+const user = fc.constantFrom<User>('alice', 'bob');
+const pick = fc.nat(20);
+const outcome = fc.constantFrom('resolve', 'reject');
+
+const steps = [
+  user.map(
+    (u) =>
+      new Step(`updateToken(${u})`, (w) => {
+        w.fetchAllowed = true;
+        w.lastUser = u;
+        return w.manager.updateToken(w.token(u)).catch(noop);
+      }),
+  ),
+  fc.constant(
+    new Step('reset()', (w) => {
+      w.manager.reset();
+      w.fetchAllowed = false;
+      for (const [i, l] of w.links.entries()) {
+        const { status, lastError } = l.getState();
+        if (!w.detached[i] && (status !== 'creating' || lastError)) {
+          w.fail(`link ${i} is ${status} (${lastError?.message}) after reset()`);
+        }
+      }
+    }),
+  ),
+  fc.constant(
+    new Step('refresh()', (w) => {
+      w.fetchAllowed = true;
+      w.manager.refresh().catch(noop);
+    }),
+  ),
+  fc.tuple(pick, fc.constantFrom<ClientSignal>('willExpire', 'expired')).map(
+    ([i, kind]) =>
+      new Step(`signal(${kind}) from client #${i}`, (w) => {
+        const client = w.clients[i % Math.max(1, w.clients.length)];
+        if (!client?.signal) return;
+        const retired = w.retired(client);
+        const before = w.snapshot();
+        client.signal(kind);
+        if (retired) {
+          return vi.advanceTimersByTimeAsync(0).then(() => {
+            if (w.snapshot() !== before)
+              w.fail(`a signal of retired client ${client.id} changed something`);
+          });
+        }
+        return undefined;
+      }),
+  ),
+  outcome.map(
+    (o) =>
+      new Step(`fetch ${o}s`, (w) => {
+        const fetch = w.fetches.shift();
+        if (o === 'resolve') fetch?.resolve(w.token(w.lastUser));
+        else fetch?.reject(new Error('token server down'));
+      }),
+  ),
+  outcome.map(
+    (o) =>
+      new Step(`factory ${o}s`, (w) => {
+        const call = w.factoryCalls.shift();
+        if (!call) return;
+        if (o === 'resolve') call.resolve(w.client(0, call.jwt));
+        else call.reject(new Error('factory failed'));
+      }),
+  ),
+  fc.tuple(pick, outcome).map(
+    ([i, o]) =>
+      new Step(`start of client #${i} ${o}s`, (w) => {
+        const client = w.clients[i % Math.max(1, w.clients.length)];
+        const start = client?.start;
+        if (!client || !start) return;
+        client.start = undefined;
+        if (o === 'resolve') start.resolve();
+        else start.reject(Object.assign(new Error('register refused'), { code: 31204 }));
+      }),
+  ),
+  fc.tuple(pick, outcome).map(
+    ([i, o]) =>
+      new Step(`push to client #${i} ${o}s`, (w) => {
+        const client = w.clients[i % Math.max(1, w.clients.length)];
+        const push = client?.pending.shift();
+        if (o === 'resolve') push?.resolve();
+        else push?.reject(new Error('socket closed'));
+      }),
+  ),
+  fc
+    .constantFrom(1_000, 5_000, 15_000, 31_000, 61_000, 1_800_000)
+    .map((ms) => new Step(`${ms} ms pass`, () => vi.advanceTimersByTimeAsync(ms))),
+  fc.constantFrom(600_000, 3_600_000).map(
+    (ms) =>
+      new Step(`a ${ms} ms sleep`, () => {
+        vi.setSystemTime(Date.now() + ms);
+      }),
+  ),
+  fc.constantFrom<0 | 1>(0, 1).map(
+    (i) =>
+      new Step(`detach link ${i}`, (w) => {
+        w.links[i].detach();
+        w.detached[i] = true;
+      }),
+  ),
+  fc.constant(
+    new Step('close()', (w) => {
+      w.manager.close();
+      w.closed = true;
+      w.detached = [true, true];
+    }),
+  ),
+];
+
+beforeAll(() => {
+  vi.useFakeTimers({ now: T0 });
+});
+afterAll(() => {
+  vi.useRealTimers();
+});
+
+it(`keeps every invariant through ${RUNS} random runs (seed ${SEED})`, async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.commands(steps, { maxCommands: 30 }), async (commands) => {
+      vi.clearAllTimers();
+      vi.setSystemTime(T0);
+      const world = new World();
+      await vi.advanceTimersByTimeAsync(0);
+      try {
+        await fc.asyncModelRun(() => ({ model: {}, real: world }), commands);
+        // The end of every run: close, and nothing is left behind.
+        await new Step('close() at the end', (w) => {
+          w.manager.close();
+          w.closed = true;
+          w.detached = [true, true];
+        }).run({}, world);
+        for (const client of world.clients) {
+          if (client.link === 0 && client.shutdowns !== 1) {
+            world.fail(`client ${client.id} was shut down ${client.shutdowns} times`);
+          }
+        }
+        world.check('the end');
+      } finally {
+        world.manager.close();
+      }
+    }),
+    { numRuns: RUNS, seed: SEED },
+  );
+}, 120_000);

@@ -4,9 +4,11 @@ export type {
   ChunderFakeOptions,
   ChunderListenRecord,
   ChunderMessage,
+  ChunderRegisterAnswer,
 } from './fakes/chunderServer.js';
 export {
   ACCESS_TOKEN_EXPIRED,
+  ACCESS_TOKEN_INVALID,
   ChunderFake,
   JWT_TOKEN_EXPIRED,
   startChunderFake,

@@ -2,6 +2,7 @@ import type { Device } from '@twilio/voice-sdk';
 import { describe, expect, it, type TestContext } from 'vitest';
 import {
   ACCESS_TOKEN_EXPIRED,
+  ACCESS_TOKEN_INVALID,
   type ChunderFake,
   type ChunderFakeOptions,
   JWT_TOKEN_EXPIRED,
@@ -149,6 +150,25 @@ describe.concurrent('Voice Device against the chunder fake', () => {
     await fake.waitForListen(stale);
     await eventually(() => errors.length === 2);
     expect(fake.messages.filter((m) => m.message.type === 'listen')).toHaveLength(2);
+  });
+
+  it('registerAnswer: a refused register is error 20101 and a silent one nothing; either way register() does not settle and the state stays registering', async (ctx) => {
+    for (const answer of [ACCESS_TOKEN_INVALID, 'silent'] as const) {
+      const { fake, device, errors } = await start(ctx, token());
+      fake.registerAnswer = answer;
+      let settled = false;
+      const settle = () => {
+        settled = true;
+      };
+      device.register().then(settle, settle);
+      await fake.waitForMessage('register');
+      await delay(300);
+      expect(settled).toBe(false);
+      expect(device.state).toBe('registering');
+      expect(errors.map((e) => [e.code, e.originalError?.code])).toEqual(
+        answer === 'silent' ? [] : [[20101, 31204]],
+      );
+    }
   });
 
   it('after a dropped socket: error 31005, unregistered, then a new socket with a listen carrying its latest token, and registered again', async (ctx) => {

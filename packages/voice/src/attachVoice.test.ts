@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { AccessManager, type AttachOptions } from '@access-manager/core';
 import {
   ACCESS_TOKEN_EXPIRED,
+  ACCESS_TOKEN_INVALID,
   type ChunderFakeOptions,
   createVoiceDevice,
   eventually,
@@ -295,4 +296,55 @@ describe('attachVoice after a refused token', () => {
     link.detach();
     manager.close();
   });
+});
+
+// Not concurrent: it counts the handles of the whole process. Issue 16: the README's example.
+describe('attachVoice, factory form, while signaling refuses or never answers register', () => {
+  it('the real Device: no uncaught error, the link reports each failure, and recovers when the fake answers again', async () => {
+    const fake = await startChunderFake();
+    fake.registerAnswer = ACCESS_TOKEN_INVALID;
+    const manager = new AccessManager({ token: token(), wakeSignals: false });
+    const handles = watchHandles();
+    const made: Device[] = [];
+    const link = attachVoice(
+      manager,
+      async (jwt) => {
+        made.push(await createVoiceDevice(fake, jwt));
+        return made.at(-1) as Device;
+      },
+      { register: true, startTimeoutMs: 400, retry: { minDelayMs: 100, maxDelayMs: 100 } },
+    );
+    const errors: unknown[] = [];
+    link.state$.subscribe(({ lastError }) => {
+      if (lastError && errors.at(-1) !== lastError) errors.push(lastError);
+    });
+    // Refused: the Device's error 20101 (signaling's 31204) fails register() at once.
+    await eventually(() => link.getState().status === 'retrying');
+    expect(link.getState().lastError).toMatchObject({
+      code: 'client_start_failed',
+      twilioCode: 20101,
+    });
+    expect(made[0]?.state).toBe('destroyed');
+    // Never answered: the link gives up after startTimeoutMs.
+    fake.registerAnswer = 'silent';
+    const tried = made.length;
+    await eventually(() => made.length > tried && made.at(-1)?.state === 'registering');
+    await eventually(
+      () => /not ready within 400 ms/.test(link.getState().lastError?.message ?? ''),
+      2_000,
+    );
+    expect(made.at(-2)?.state).toBe('destroyed');
+    // Answered again: the next Device registers and the link is synced.
+    fake.registerAnswer = 'ready';
+    await eventually(() => link.getState().status === 'synced', 3_000);
+    expect(link.client?.state).toBe('registered');
+    expect(link.getState().lastError).toBeUndefined();
+    expect(made.slice(0, -1).every((d) => d.state === 'destroyed')).toBe(true);
+    expect(errors.map((e) => (e as { code: string }).code)).toContain('client_start_failed');
+    link.detach();
+    expect(made.every((d) => d.state === 'destroyed')).toBe(true);
+    expect(openedByLink(await handles.settle(200))).toEqual([]);
+    manager.close();
+    await fake.close();
+  }, 10_000);
 });

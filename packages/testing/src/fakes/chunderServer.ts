@@ -52,6 +52,15 @@ export interface ChunderError {
 
 export const ACCESS_TOKEN_EXPIRED: ChunderError = { code: 20104, message: 'AccessTokenExpired' };
 export const JWT_TOKEN_EXPIRED: ChunderError = { code: 31205, message: 'JWT Token Expired' };
+/** Signaling's answer to a token it does not accept; the Device emits `error` 20101 (`AccessTokenInvalid`). */
+export const ACCESS_TOKEN_INVALID: ChunderError = { code: 31204, message: 'AccessTokenInvalid' };
+
+/**
+ * How the fake answers `register`: `'ready'` (registered), `'silent'` (no answer: the Device's
+ * `register()` never settles), or a {@link ChunderError} sent instead (the Device emits `error`
+ * and its `register()` never settles either).
+ */
+export type ChunderRegisterAnswer = 'ready' | 'silent' | ChunderError;
 
 const decodePayload = (token: string): Record<string, unknown> => {
   try {
@@ -80,6 +89,8 @@ export class ChunderFake extends LoopbackFake {
   readonly listens: ChunderListenRecord[] = [];
   /** Every message received, in order. */
   readonly messages: Array<{ connection: number; message: ChunderMessage }> = [];
+  /** How the next `register` messages are answered; change it at any time. Default `'ready'`. */
+  registerAnswer: ChunderRegisterAnswer = 'ready';
 
   readonly #options: ChunderFakeOptions;
   /** Per socket, the timer that sends 20104 when its token expires (`refuseExpiredTokens`). */
@@ -238,7 +249,12 @@ export class ChunderFake extends LoopbackFake {
       }
     } else if (message.type === 'register') {
       const media = message.payload['media'] as { audio?: boolean } | undefined;
-      this.#send(socket, { type: media?.audio === false ? 'offline' : 'ready', payload: {} });
+      const answer = this.registerAnswer;
+      if (typeof answer === 'object')
+        this.#send(socket, { type: 'error', payload: { error: answer } });
+      else if (answer === 'ready' || media?.audio === false) {
+        this.#send(socket, { type: media?.audio === false ? 'offline' : 'ready', payload: {} });
+      }
     }
     this.events.emit('message');
   }

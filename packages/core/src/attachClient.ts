@@ -3,7 +3,12 @@ import type { AccessManager } from './accessManager.js';
 import type { AccessToken } from './accessToken.js';
 import { backoffDelay } from './backoff.js';
 import { Broadcast } from './broadcast.js';
-import { ClientGeneration, type GenerationContext, parseToken } from './clientGeneration.js';
+import {
+  type ClientGeneration,
+  clientGeneration,
+  type GenerationContext,
+  parseToken,
+} from './clientGeneration.js';
 import { ClientStartError } from './clientStartError.js';
 import { systemClock } from './clock.js';
 import { AccessManagerError, ClosedError, IdentityMismatchError } from './errors.js';
@@ -114,7 +119,7 @@ export function attachClient<Client>(
 
   /** Client form: a generation for the app's client (again, after a sign-out of the same user). */
   const keep = (jwt?: string) => {
-    const gen = new ClientGeneration(context, false);
+    const gen = clientGeneration(context, false);
     gen.identity = clientIdentity;
     gen.bind(client as Client, jwt);
     gen.live = true;
@@ -151,7 +156,7 @@ export function attachClient<Client>(
   async function create(): Promise<void> {
     if (detached || generation || !factory || !mayAsk()) return;
     clock.clearTimeout(retryTimer);
-    const gen = new ClientGeneration(context, true);
+    const gen = clientGeneration(context, true);
     generation = gen;
     set({ status: 'creating', token: undefined });
     let jwt: string;

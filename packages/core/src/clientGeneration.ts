@@ -36,213 +36,160 @@ export interface GenerationContext<Client> {
  * it began with: after a `reset()` (the manager's `resets` moved on) or with another identity held,
  * nothing it hears reaches the manager and nothing is pushed to it.
  */
-export class ClientGeneration<Client> {
+export interface ClientGeneration<Client> {
   /** The manager's `resets` when this generation began: another count means its user signed out. */
   readonly resets: number;
   /** Aborts the getToken that a new client waits for, on retirement. */
-  readonly abort = new AbortController();
+  readonly abort: AbortController;
   client: Client | undefined;
   /** The identity of the client's user; undefined until known. */
   identity: string | undefined;
   /** The token the client holds, as far as the link knows. */
   held: AccessToken | undefined;
   /** Whether the client takes pushes: once bound (client form), or once started (factory form). */
-  live = false;
-  retired = false;
+  live: boolean;
+  retired: boolean;
   /** The push in flight (it outlives retirement: a generation after this one on the client waits). */
   inFlight: Promise<unknown> | undefined;
-
-  /** The token the client held before `held`: an SDK may still warn about it. */
-  #previous: AccessToken | undefined;
-  /** The token of the push in flight, or of the last push, if it failed. */
-  #triedJwt: string | undefined;
-  /** A token whose push failed and that must not be pushed again (`retrySameToken: false`). */
-  #spentJwt: string | undefined;
-  /** When a push last changed the client's token. */
-  #changedAt = Number.NEGATIVE_INFINITY;
-  #forcedAt = Number.NEGATIVE_INFINITY;
-  #wanted: AccessToken | undefined;
-  #pushing = false;
-  #attempt = 0;
-  /** Until when a failed push waits before it is tried again. */
-  #retryAt = Number.NEGATIVE_INFINITY;
-  #timer: unknown;
-  #pushTimer: unknown;
-  #forceTimer: unknown;
-  /** Fails the push in flight at once (the client lost its connection meanwhile). */
-  #abandon: ((error: Error) => void) | undefined;
-  #unbind = noop;
-
-  constructor(
-    readonly context: GenerationContext<Client>,
-    /** Factory form: the link made the client, and shuts it down on retirement. */
-    readonly owned: boolean,
-  ) {
-    this.resets = context.manager.getState().resets;
-  }
-
   /** Takes the client and listens to it; on a throw, undoes what was done and rethrows. */
-  bind(client: Client, jwt: string | undefined): void {
-    const { spec } = this.context;
-    this.client = client;
-    this.held = parseToken(jwt);
-    this.identity ??= this.held?.identity;
-    let unlisten: (() => void) | undefined;
-    try {
-      unlisten = spec.listen?.(client, (kind) => this.#signal(kind));
-      const unwatch = spec.watch?.(client, () => this.#recheck());
-      this.#unbind = () => {
-        unlisten?.();
-        unwatch?.();
-      };
-    } catch (error) {
-      unlisten?.();
-      throw error;
-    }
-  }
-
-  /** Waits for a push that the generation before left in flight on this same client. */
-  follow(pending: Promise<unknown> | undefined): void {
-    if (pending) this.#track(pending, () => this.deliver());
-  }
-
-  /** The manager's newest token: pushed at once unless the client holds it. */
-  offer(token: AccessToken | undefined): void {
-    this.#wanted = token;
-    // A new token is tried at once; the backoff count goes on until a push succeeds, so that a
-    // client that fails every push (each one asking for a new token) cannot spin.
-    this.#retryAt = Number.NEGATIVE_INFINITY;
-    this.deliver();
-  }
-
-  /** Ends the client's part in the link, once. */
-  retire(): void {
-    if (this.retired) return;
-    this.retired = true;
-    this.abort.abort();
-    this.#unbind();
-    const { clock } = this.context;
-    clock.clearTimeout(this.#timer);
-    clock.clearTimeout(this.#pushTimer); // a push in flight is abandoned
-    clock.clearTimeout(this.#forceTimer);
-    if (this.owned && this.client !== undefined) this.shutdown(this.client);
-  }
-
+  bind(client: Client, jwt: string | undefined): void;
   /**
    * Factory form: readies the client (`spec.start`, Voice's `register()`), after `bind`: rejects
    * with what it rejected with, or with a `ClientStartError` after `startTimeoutMs`.
    */
-  start(): Promise<unknown> {
-    const { clock, options, spec } = this.context;
-    const client = this.client as Client;
-    const timeoutMs = options.startTimeoutMs ?? 30_000;
-    return new Promise((resolve, reject) => {
-      this.#timer = clock.setTimeout(
-        () => reject(new ClientStartError(`${spec.name} was not ready within ${timeoutMs} ms.`)),
-        timeoutMs,
-      );
-      Promise.resolve(spec.start?.(client)).then(resolve, reject);
-    }).finally(() => clock.clearTimeout(this.#timer));
-  }
-
+  start(): Promise<unknown>;
+  /** Waits for a push that the generation before left in flight on this same client. */
+  follow(pending: Promise<unknown> | undefined): void;
+  /** The manager's newest token: pushed at once unless the client holds it. */
+  offer(token: AccessToken | undefined): void;
+  /** Ends the client's part in the link, once. */
+  retire(): void;
   /** Ends a client this generation made (also one that came after retirement). */
-  shutdown(client: Client): void {
+  shutdown(client: Client): void;
+  /** Whether the manager moved on from this client's user: retired, a sign-out, another identity. */
+  stale(): boolean;
+}
+
+/** A new generation, for a client to be made (`owned`: the link shuts it down) or given. */
+export function clientGeneration<Client>(
+  context: GenerationContext<Client>,
+  owned: boolean,
+): ClientGeneration<Client> {
+  const { manager, spec, options, clock } = context;
+  const cooldown = options.signalCooldownMs ?? 10_000;
+  const pushTimeoutMs = options.pushTimeoutMs ?? 15_000;
+  /** The token the client held before `held`: an SDK may still warn about it. */
+  let previous: AccessToken | undefined;
+  /** The token of the push in flight, or of the last push, if it failed. */
+  let triedJwt: string | undefined;
+  /** A token whose push failed and that must not be pushed again (`retrySameToken: false`). */
+  let spentJwt: string | undefined;
+  /** When a push last changed the client's token. */
+  let changedAt = -Infinity;
+  let forcedAt = -Infinity;
+  let wanted: AccessToken | undefined;
+  let pushing = false;
+  let attempt = 0;
+  /** Until when a failed push waits before it is tried again. */
+  let retryAt = -Infinity;
+  let timer: unknown;
+  let pushTimer: unknown;
+  let forceTimer: unknown;
+  /** Fails the push in flight at once (the client lost its connection meanwhile). */
+  let abandon: ((error: Error) => void) | undefined;
+  let unbind = noop;
+
+  const set = (next: Partial<ClientLinkState>) => context.report(gen, next);
+  /** Local time left on a token, by the manager's estimate of the server clock. */
+  const left = (token: AccessToken) =>
+    token.expiresAt.getTime() - manager.getState().clockOffsetMs - clock.now();
+  const wait = (delayMs: number) => {
+    clock.clearTimeout(timer);
+    timer = clock.setTimeout(deliver, Math.max(0, delayMs));
+  };
+  const stale = () => {
+    const { token, resets } = manager.getState();
+    return (
+      gen.retired ||
+      resets !== gen.resets ||
+      (!!token && gen.identity !== undefined && token.identity !== gen.identity)
+    );
+  };
+  const shutdown = (client: Client) => {
     try {
-      Promise.resolve(this.context.spec.shutdown?.(client)).catch(noop);
+      Promise.resolve(spec.shutdown?.(client)).catch(noop);
     } catch {
       // A client that throws on shutdown is gone all the same.
     }
-  }
+  };
 
-  /** Whether the manager moved on from this client's user: retired, a sign-out, another identity. */
-  stale(): boolean {
-    const { token, resets } = this.context.manager.getState();
-    return (
-      this.retired ||
-      resets !== this.resets ||
-      (!!token && this.identity !== undefined && token.identity !== this.identity)
-    );
-  }
-
-  #set(next: Partial<ClientLinkState>): void {
-    this.context.report(this, next);
-  }
-
-  /** Local time left on a token, by the manager's estimate of the server clock. */
-  #left(token: AccessToken): number {
-    const { manager, clock } = this.context;
-    return token.expiresAt.getTime() - manager.getState().clockOffsetMs - clock.now();
-  }
-
-  #wait(delayMs: number): void {
-    const { clock } = this.context;
-    clock.clearTimeout(this.#timer);
-    this.#timer = clock.setTimeout(() => this.deliver(), Math.max(0, delayMs));
-  }
-
-  /** Runs `settle` once: when `pending` settles, after `pushTimeoutMs`, or on `#abandon`. */
-  #track(pending: Promise<unknown>, settle: (resolved: boolean, reason?: unknown) => void): void {
-    const { clock, options, spec } = this.context;
-    const pushTimeoutMs = options.pushTimeoutMs ?? 15_000;
+  /** Runs `settle` once: when `pending` settles, after `pushTimeoutMs`, or on `abandon`. */
+  const track = (
+    pending: Promise<unknown>,
+    settle: (resolved: boolean, reason?: unknown) => void,
+  ) => {
     let settled = false;
     const once = (resolved: boolean, reason?: unknown): void => {
-      if (this.inFlight === pending) this.inFlight = undefined;
+      if (gen.inFlight === pending) gen.inFlight = undefined;
       if (settled) return;
       settled = true;
-      clock.clearTimeout(this.#pushTimer);
-      this.#pushing = false;
-      this.#abandon = undefined;
-      if (!this.retired) settle(resolved, reason);
+      clock.clearTimeout(pushTimer);
+      pushing = false;
+      abandon = undefined;
+      if (!gen.retired) settle(resolved, reason);
     };
-    this.#pushing = true;
-    this.inFlight = pending;
+    pushing = true;
+    gen.inFlight = pending;
     pending.then(
       () => once(true),
       (error: unknown) => once(false, error),
     );
     // Only a client that had its connection when the push began can lose it during the push (one
     // already `denied` sends the token on a new socket; its late `tokenExpired` is about the old).
-    const client = this.client as Client;
-    this.#abandon = spec.confirm?.(client) === false ? undefined : (error) => once(false, error);
+    abandon = spec.confirm?.(gen.client as Client) === false ? undefined : (e) => once(false, e);
     // (Infinity, or anything past what setTimeout can hold, means no timeout.)
     if (pushTimeoutMs < 2_147_483_647) {
-      this.#pushTimer = clock.setTimeout(() => {
-        const message = `${spec.name} updateToken took over ${pushTimeoutMs} ms.`;
-        once(false, new PushTimeoutError(message));
-      }, pushTimeoutMs);
+      pushTimer = clock.setTimeout(
+        () =>
+          once(
+            false,
+            new PushTimeoutError(`${spec.name} updateToken took over ${pushTimeoutMs} ms.`),
+          ),
+        pushTimeoutMs,
+      );
     }
-  }
+  };
 
-  deliver(): void {
-    const token = this.#wanted;
-    const target = this.client;
-    if (!this.live || this.#pushing || !token || target === undefined || this.stale()) return;
-    const { clock, manager, options, spec } = this.context;
-    if (token.jwt === this.held?.jwt) {
-      this.#set({ status: 'synced', token: this.held, lastError: undefined });
+  function deliver(): void {
+    const token = wanted;
+    const target = gen.client;
+    if (!gen.live || pushing || !token || target === undefined || stale()) return;
+    const held = gen.held;
+    if (token.jwt === held?.jwt) {
+      set({ status: 'synced', token: held, lastError: undefined });
       return;
     }
-    if (this.#left(token) <= 0) {
-      this.#set({ status: 'failed' }); // a newer token will come through token$
+    if (left(token) <= 0) {
+      set({ status: 'failed' }); // a newer token will come through token$
       return;
     }
-    if (token.jwt === this.#spentJwt) return; // a new token is on its way (see below)
+    if (token.jwt === spentJwt) return; // a new token is on its way (see below)
     if (spec.isReady?.(target) === false) {
-      this.#set({ status: 'updating' }); // `watch` calls deliver again
+      set({ status: 'updating' }); // `watch` calls deliver again
       return;
     }
-    if (spec.isBusy?.(target) && this.held) {
-      const spare = this.#left(this.held) - (options.busyMinValidityMs ?? 60_000);
+    if (spec.isBusy?.(target) && held) {
+      const spare = left(held) - (options.busyMinValidityMs ?? 60_000);
       if (spare > 0) {
-        this.#set({ status: 'updating' });
-        this.#wait(Math.min(spare, spec.busyPollMs ?? spare)); // or sooner, when `watch` says it is idle
+        set({ status: 'updating' });
+        wait(Math.min(spare, spec.busyPollMs ?? spare)); // or sooner, when `watch` says it is idle
         return;
       }
     }
-    clock.clearTimeout(this.#timer);
-    this.#triedJwt = token.jwt;
-    this.identity ??= token.identity;
-    this.#set({ status: this.#attempt ? 'retrying' : 'updating' });
+    clock.clearTimeout(timer);
+    triedJwt = token.jwt;
+    gen.identity ??= token.identity;
+    set({ status: attempt ? 'retrying' : 'updating' });
     const started = clock.now();
     let pending: Promise<unknown>;
     try {
@@ -250,21 +197,21 @@ export class ClientGeneration<Client> {
     } catch (error) {
       pending = Promise.reject(error); // an SDK that throws at once (Voice after destroy()) never escapes
     }
-    this.#track(pending, (resolved, reason) => {
+    track(pending, (resolved, reason) => {
       const unconfirmed = resolved && spec.confirm?.(target) === false;
       const error = unconfirmed
         ? new Error(`${spec.name} resolved updateToken without taking the token.`)
         : reason;
       if ((resolved && !unconfirmed) || spec.isDelivered?.(error)) {
-        this.#attempt = 0;
-        this.#triedJwt = undefined;
+        attempt = 0;
+        triedJwt = undefined;
         const now = clock.now();
         // A push changed the client's token only if the link knew it held another one: a client
         // attached without `{ token }` may well have held this one already.
-        if (this.held) this.#changedAt = now;
-        this.#previous = this.held;
-        this.held = token;
-        this.#set({
+        if (gen.held) changedAt = now;
+        previous = gen.held;
+        gen.held = token;
+        set({
           status: 'synced',
           token,
           lastPushedAt: new Date(now),
@@ -272,95 +219,153 @@ export class ClientGeneration<Client> {
           lastError: undefined,
         });
         spec.delivered?.(target);
-        this.deliver(); // a newer token may have come meanwhile
+        deliver(); // a newer token may have come meanwhile
         return;
       }
-      this.#attempt++;
-      this.#set({
+      attempt++;
+      set({
         status: 'retrying',
         lastError: error instanceof Error ? error : new Error(String(error)),
       });
       const retry = options.retry;
       const delayMs = backoffDelay(
-        this.#attempt,
+        attempt,
         retry?.minDelayMs ?? 1_000,
         retry?.maxDelayMs ?? 30_000,
         options.random,
       );
-      this.#retryAt = clock.now() + delayMs;
+      retryAt = clock.now() + delayMs;
       if (spec.retrySameToken === false) {
         // The client may now hold this token without having used it, and would skip it: the
         // retry is a new token, asked for after the backoff (unless one came meanwhile). The
         // manager keeps fetching until it gets another one (a forced refresh ends only so).
-        this.#spentJwt = token.jwt;
-        clock.clearTimeout(this.#timer);
-        this.#timer = clock.setTimeout(() => {
-          if (this.stale()) return;
-          if (manager.getState().token?.jwt !== token.jwt) return this.deliver();
+        spentJwt = token.jwt;
+        clock.clearTimeout(timer);
+        timer = clock.setTimeout(() => {
+          if (stale()) return;
+          if (manager.getState().token?.jwt !== token.jwt) return deliver();
           manager.refresh({ reason: 'sdk', force: true }).catch(noop);
         }, delayMs);
       } else {
-        this.#wait(delayMs);
+        wait(delayMs);
       }
     });
   }
 
-  #signal(kind: ClientSignal): void {
-    if (this.stale()) return; // a signed-out user's client signs nobody back in
-    const { clock, manager, options } = this.context;
-    const cooldown = options.signalCooldownMs ?? 10_000;
+  const signal = (kind: ClientSignal): void => {
+    if (stale()) return; // a signed-out user's client signs nobody back in
     const managerState = manager.getState();
     const current = managerState.token;
-    const held = this.held;
+    const held = gen.held;
     const action = decideSignal({
       kind,
-      managerLeftMs: current ? this.#left(current) : null,
+      managerLeftMs: current ? left(current) : null,
       clientHoldsManagerToken: current?.jwt === held?.jwt,
       // The client refusing the token just pushed to it: the push failed, nothing in flight.
-      managerTokenRefused: kind === 'expired' && !this.#pushing && current?.jwt === this.#triedJwt,
-      clientLeftMs: held ? this.#left(held) : null,
-      previousLeftMs: this.#previous ? this.#left(this.#previous) : null,
-      sinceChangeMs: clock.now() - this.#changedAt,
+      managerTokenRefused: kind === 'expired' && !pushing && current?.jwt === triedJwt,
+      clientLeftMs: held ? left(held) : null,
+      previousLeftMs: previous ? left(previous) : null,
+      sinceChangeMs: clock.now() - changedAt,
       refreshPlanned: managerState.refreshAt !== null,
       cooldownMs: cooldown,
     });
     if (action === 'push') {
-      this.#wanted = current ?? undefined;
-      this.#recheck();
+      wanted = current ?? undefined;
+      recheck();
     } else if (action === 'refresh') {
       manager.reportSdkSignal('willExpire').catch(noop);
-    } else if (action === 'force' && !this.live) {
-      // Refused while it starts (Voice: the token of `register()`): the next attempt needs a new one.
+    } else if (action === 'force' && !gen.live) {
+      // Refused while it starts (Voice: the token of `register()`): the next try needs a new one.
       manager.reportSdkSignal('expired').catch(noop);
     } else if (action === 'force') {
       // At most one forced fetch per cooldown, so that a client that refuses every token cannot
       // spin. A token adopted meanwhile answers the signal: it goes to the client, which says so
       // again if it refuses that one too.
-      clock.clearTimeout(this.#forceTimer);
-      this.#forceTimer = clock.setTimeout(
+      clock.clearTimeout(forceTimer);
+      forceTimer = clock.setTimeout(
         () => {
-          if (this.stale() || manager.getState().token?.jwt !== current?.jwt) return;
-          this.#forcedAt = clock.now();
+          if (stale() || manager.getState().token?.jwt !== current?.jwt) return;
+          forcedAt = clock.now();
           manager.reportSdkSignal('expired').catch(noop);
         },
-        Math.max(0, this.#forcedAt + cooldown - clock.now()),
+        Math.max(0, forcedAt + cooldown - clock.now()),
       );
     }
-  }
+  };
 
   /**
    * A change of the client, or a signal, tries again at once, but never cuts a failed push's
    * backoff short: a client that refuses a token and changes state with each refusal (twilsock
    * goes `denied`) must not turn the retries into a loop.
    */
-  #recheck(): void {
-    const client = this.client;
-    if (client === undefined || this.retired) return;
-    if (this.#pushing && this.context.spec.confirm?.(client) === false) {
-      this.#abandon?.(
-        new Error(`${this.context.spec.name} lost its connection during updateToken.`),
-      );
+  const recheck = (): void => {
+    const client = gen.client;
+    if (client === undefined || gen.retired) return;
+    if (pushing && spec.confirm?.(client) === false) {
+      abandon?.(new Error(`${spec.name} lost its connection during updateToken.`));
     }
-    if (this.context.clock.now() >= this.#retryAt) this.deliver();
-  }
+    if (clock.now() >= retryAt) deliver();
+  };
+
+  const gen: ClientGeneration<Client> = {
+    resets: manager.getState().resets,
+    abort: new AbortController(),
+    client: undefined,
+    identity: undefined,
+    held: undefined,
+    live: false,
+    retired: false,
+    inFlight: undefined,
+    bind(client, jwt) {
+      gen.client = client;
+      gen.held = parseToken(jwt);
+      gen.identity ??= gen.held?.identity;
+      let unlisten: (() => void) | undefined;
+      try {
+        unlisten = spec.listen?.(client, signal);
+        const unwatch = spec.watch?.(client, recheck);
+        unbind = () => {
+          unlisten?.();
+          unwatch?.();
+        };
+      } catch (error) {
+        unlisten?.();
+        throw error;
+      }
+    },
+    start() {
+      const client = gen.client as Client;
+      const timeoutMs = options.startTimeoutMs ?? 30_000;
+      return new Promise((resolve, reject) => {
+        timer = clock.setTimeout(
+          () => reject(new ClientStartError(`${spec.name} was not ready within ${timeoutMs} ms.`)),
+          timeoutMs,
+        );
+        Promise.resolve(spec.start?.(client)).then(resolve, reject);
+      }).finally(() => clock.clearTimeout(timer));
+    },
+    follow(pending) {
+      if (pending) track(pending, deliver);
+    },
+    offer(token) {
+      wanted = token;
+      // A new token is tried at once; the backoff count goes on until a push succeeds, so that a
+      // client that fails every push (each one asking for a new token) cannot spin.
+      retryAt = -Infinity;
+      deliver();
+    },
+    retire() {
+      if (gen.retired) return;
+      gen.retired = true;
+      gen.abort.abort();
+      unbind();
+      clock.clearTimeout(timer);
+      clock.clearTimeout(pushTimer); // a push in flight is abandoned
+      clock.clearTimeout(forceTimer);
+      if (owned && gen.client !== undefined) shutdown(gen.client);
+    },
+    shutdown,
+    stale,
+  };
+  return gen;
 }

@@ -130,6 +130,7 @@ describe.runIf(hasBrowser)('the demo in Chromium, with the real SDK clients', ()
             online: tr.dataset.online === 'true',
             token: tr.dataset.token,
             what: tr.querySelector('.what')?.textContent,
+            connection: tr.querySelector('[data-field="online"]')?.textContent,
           },
         ]),
       );
@@ -484,6 +485,47 @@ describe.runIf(hasBrowser)('the demo in Chromium, with the real SDK clients', ()
     expect(views[0].fetches + views[1].fetches).toBeGreaterThan(0);
     await second.close();
   }, 60_000);
+
+  it('Voice register refused, then never answered, then answered: a new tab shows each failure, throws nothing, and comes online', async () => {
+    await control({ client: 'voice', action: 'refuse-register' });
+    const tab = await context.newPage();
+    watch(tab);
+    const started = Date.now();
+    try {
+      await tab.goto(url);
+      await tab.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+      const voice = (s) => s.rows.voice;
+      await waitForPage(
+        'the Device\u2019s refusal (20101) on the Voice row',
+        (s) =>
+          voice(s).status === 'retrying' && /register failed \(20101\)/.test(voice(s).connection),
+        10_000,
+        tab,
+      );
+      figures.voiceRegister = { refusedShownMs: Date.now() - started };
+      await control({ client: 'voice', action: 'ignore-register' });
+      const silentFrom = Date.now();
+      await waitForPage(
+        'no answer to register within 5 s on the Voice row',
+        (s) => /register failed \(no answer\)/.test(voice(s).connection),
+        25_000,
+        tab,
+      );
+      figures.voiceRegister.unansweredShownMs = Date.now() - silentFrom;
+      await control({ client: 'voice', action: 'answer-register' });
+      const answeredFrom = Date.now();
+      await waitForPage(
+        'the Voice row online again',
+        (s) => voice(s).status === 'synced' && voice(s).online,
+        40_000, // the backoff before the next Device, up to 30 s
+        tab,
+      );
+      figures.voiceRegister.onlineAgainMs = Date.now() - answeredFrom;
+    } finally {
+      await control({ client: 'voice', action: 'answer-register' });
+      await tab.close();
+    }
+  }, 90_000);
 
   it('fits a phone and a tablet: no sideways scrolling at 390 and 768 px', async () => {
     for (const width of [390, 768]) {

@@ -2,10 +2,17 @@
 // one twilsock server per twilsock SDK (so that what each one sees is that client's alone) and
 // one Voice signaling server. Like Twilio, they refuse an expired token and end a connection
 // whose token expires; the page's controls make them send the SDKs' own token signals.
-import { startChunderFake, startTwilsockFake } from '@access-manager/testing';
+import { ACCESS_TOKEN_INVALID, startChunderFake, startTwilsockFake } from '@access-manager/testing';
 
 /** The twilsock SDKs on the page, each with its own fake endpoint. */
 export const TWILSOCK_CLIENTS = ['conversations', 'chat', 'sync'];
+
+/** The Voice controls for `register`: refused (error 31204), never answered, or answered. */
+const REGISTER_ANSWERS = {
+  'refuse-register': ACCESS_TOKEN_INVALID,
+  'ignore-register': 'silent',
+  'answer-register': 'ready',
+};
 
 /**
  * A token's name on the page: `jti/exp`. A jti alone is not enough: Twilio's is the API key SID
@@ -67,7 +74,12 @@ export async function startFakeTwilio({ log }) {
       fake.failNextUpdate();
       count = fake.openConnections;
     } else if (client === 'voice' && action === 'expire') count = voice.sendError();
-    else throw new Error(`no control '${action}' for ${client}`);
+    else if (client === 'voice' && action in REGISTER_ANSWERS) {
+      // How the next `register` is answered: a Device made from now on (a new tab, the link's
+      // next try) meets it.
+      voice.registerAnswer = REGISTER_ANSWERS[action];
+      count = voice.openConnections;
+    } else throw new Error(`no control '${action}' for ${client}`);
     log(`fake Twilio: ${action} sent to ${client} (${count} connections)`);
     return count;
   }

@@ -3,7 +3,7 @@
 // demo server's fake Twilio endpoints on 127.0.0.1; in real mode, to Twilio.
 import { attachChat } from '@access-manager/chat';
 import { attachConversations } from '@access-manager/conversations';
-import type { AccessManager, ClientLink } from '@access-manager/core';
+import { type AccessManager, type ClientLink, ClientStartError } from '@access-manager/core';
 import { attachSync } from '@access-manager/sync';
 import { attachVoice } from '@access-manager/voice';
 import { Client as ConversationsClient } from '@twilio/conversations';
@@ -106,7 +106,10 @@ function voiceRow(manager: AccessManager, options: Options): SdkRow {
         ...(endpoints ? { chunderw: endpoints.chunderw, sounds } : {}),
         // `publishEvents` and `chunderw` are Device options its published `Options` type omits.
       } as Device.Options),
-    { register: true },
+    // A register() that Twilio refuses or leaves unanswered is given up after 5 s (a token
+    // of the demo's 15 s expires later than that): the link
+    // shows the error, destroys that Device and makes another after a backoff.
+    { register: true, startTimeoutMs: 5_000 },
   );
   // The Device stays `registered` when Twilio refuses its token: the row says so until the
   // Device is given another token.
@@ -131,8 +134,14 @@ function voiceRow(manager: AccessManager, options: Options): SdkRow {
     state$: link.state$,
     getState: link.getState,
     online: () => link.client?.state === 'registered' && !refused,
-    connection: () =>
-      `${link.client?.state ?? 'creating'}${refused ? ', token refused' : ''}${link.client?.isBusy ? ', on a call' : ''}`,
+    connection: () => {
+      const { lastError } = link.getState();
+      const failed =
+        lastError instanceof ClientStartError
+          ? `, register failed (${lastError.twilioCode ?? 'no answer'})`
+          : '';
+      return `${link.client?.state ?? 'creating'}${failed}${refused ? ', token refused' : ''}${link.client?.isBusy ? ', on a call' : ''}`;
+    },
     heldToken: () => link.getState().token,
     handedOut: countHandOuts(link),
     controls: endpoints
@@ -143,6 +152,20 @@ function voiceRow(manager: AccessManager, options: Options): SdkRow {
             run: async () =>
               `error 20104 sent to ${await signalFromTwilio('voice', 'expire')} connections`,
           },
+          ...(
+            [
+              ['Refuse register', 'refuse-register', 'answers the next register with error 31204'],
+              ['Ignore register', 'ignore-register', 'never answers the next register'],
+              ['Answer register', 'answer-register', 'answers register again'],
+            ] as const
+          ).map(([label, action, what]) => ({
+            label,
+            title: `The fake Voice signaling server ${what} (a new tab's Device meets it)`,
+            run: async () => {
+              await signalFromTwilio('voice', action);
+              return `the fake Voice signaling server ${what}`;
+            },
+          })),
         ]
       : [],
   };

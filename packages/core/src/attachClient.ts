@@ -3,21 +3,18 @@ import type { AccessManager } from './accessManager.js';
 import type { AccessToken } from './accessToken.js';
 import { backoffDelay } from './backoff.js';
 import { Broadcast } from './broadcast.js';
-import {
-  type ClientGeneration,
-  clientGeneration,
-  type GenerationContext,
-  parseToken,
-} from './clientGeneration.js';
+import { clientGeneration, parseToken } from './clientGeneration.js';
 import { ClientStartError } from './clientStartError.js';
 import { systemClock } from './clock.js';
 import { AccessManagerError, ClosedError, IdentityMismatchError } from './errors.js';
 import type {
   AttachOptions,
   ClientFactory,
+  ClientGeneration,
   ClientLink,
   ClientLinkState,
   ClientSpec,
+  GenerationContext,
 } from './linkTypes.js';
 
 export type { ClientSignal } from './clientSignal.js';
@@ -136,10 +133,10 @@ export function attachClient<Client>(
     const lastError =
       error instanceof AccessManagerError
         ? error
-        : new ClientStartError(
-            `${spec.name} could not be started${typeof code === 'number' ? ` (${code})` : ''}.`,
-            { cause: error, ...(typeof code === 'number' ? { twilioCode: code } : {}) },
-          );
+        : new ClientStartError(`${spec.name} could not be started.`, {
+            cause: error,
+            twilioCode: typeof code === 'number' ? code : undefined,
+          });
     failures++;
     set({ status: 'retrying', token: undefined, lastError });
     const retry = options.retry;

@@ -1,11 +1,9 @@
-import type { AccessManager } from './accessManager.js';
 import { AccessToken } from './accessToken.js';
 import { backoffDelay } from './backoff.js';
 import { type ClientSignal, decideSignal } from './clientSignal.js';
 import { ClientStartError } from './clientStartError.js';
-import type { Clock } from './clock.js';
 import { PushTimeoutError } from './errors.js';
-import type { AttachOptions, ClientLinkState, ClientSpec } from './linkTypes.js';
+import type { ClientGeneration, ClientLinkState, GenerationContext } from './linkTypes.js';
 
 const noop = (): void => {};
 
@@ -16,59 +14,6 @@ export const parseToken = (jwt: string | undefined): AccessToken | undefined => 
     return undefined;
   }
 };
-
-/** What a generation takes from its link. */
-export interface GenerationContext<Client> {
-  readonly manager: AccessManager;
-  readonly spec: ClientSpec<Client>;
-  readonly options: AttachOptions;
-  readonly clock: Clock;
-  /** A state change of this generation: the link keeps it only while the generation is current. */
-  report(generation: ClientGeneration<Client>, next: Partial<ClientLinkState>): void;
-}
-
-/**
- * One SDK client in the life of a link, and everything that is about that client: its pushes
- * (never two at once; a newer token supersedes one waiting; a failed or timed-out push retried with
- * backoff while the token is valid), its timers, its signal and `watch` subscriptions, and the
- * getToken a new client waits for. Retired as a whole, once: listeners removed, timers cleared,
- * an owned client shut down, and every callback of it inert from then on. It belongs to the user
- * it began with: after a `reset()` (the manager's `resets` moved on) or with another identity held,
- * nothing it hears reaches the manager and nothing is pushed to it.
- */
-export interface ClientGeneration<Client> {
-  /** The manager's `resets` when this generation began: another count means its user signed out. */
-  readonly resets: number;
-  /** Aborts the getToken that a new client waits for, on retirement. */
-  readonly abort: AbortController;
-  client: Client | undefined;
-  /** The identity of the client's user; undefined until known. */
-  identity: string | undefined;
-  /** The token the client holds, as far as the link knows. */
-  held: AccessToken | undefined;
-  /** Whether the client takes pushes: once bound (client form), or once started (factory form). */
-  live: boolean;
-  retired: boolean;
-  /** The push in flight (it outlives retirement: a generation after this one on the client waits). */
-  inFlight: Promise<unknown> | undefined;
-  /** Takes the client and listens to it; on a throw, undoes what was done and rethrows. */
-  bind(client: Client, jwt: string | undefined): void;
-  /**
-   * Factory form: readies the client (`spec.start`, Voice's `register()`), after `bind`: rejects
-   * with what it rejected with, or with a `ClientStartError` after `startTimeoutMs`.
-   */
-  start(): Promise<unknown>;
-  /** Waits for a push that the generation before left in flight on this same client. */
-  follow(pending: Promise<unknown> | undefined): void;
-  /** The manager's newest token: pushed at once unless the client holds it. */
-  offer(token: AccessToken | undefined): void;
-  /** Ends the client's part in the link, once. */
-  retire(): void;
-  /** Ends a client this generation made (also one that came after retirement). */
-  shutdown(client: Client): void;
-  /** Whether the manager moved on from this client's user: retired, a sign-out, another identity. */
-  stale(): boolean;
-}
 
 /** A new generation, for a client to be made (`owned`: the link shuts it down) or given. */
 export function clientGeneration<Client>(

@@ -16,7 +16,10 @@ export class ClientStartError extends AccessManagerError {
   override name = 'ClientStartError';
   declare readonly code: 'client_start_failed';
   readonly twilioCode: number | undefined;
-  constructor(message: string, options: AccessManagerErrorOptions & { twilioCode?: number } = {}) {
+  constructor(
+    message: string,
+    options: AccessManagerErrorOptions & { twilioCode?: number | undefined } = {},
+  ) {
     super('client_start_failed', message, { retryable: true, ...options });
     this.twilioCode = options.twilioCode;
   }

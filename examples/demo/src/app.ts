@@ -8,6 +8,7 @@ import {
   type AccessToken,
   type FetchToken,
   fetchTokenFrom,
+  tabSharing,
 } from '@access-manager/core';
 import { wireControls } from './controls.js';
 import { renderPage } from './render.js';
@@ -44,7 +45,7 @@ const shortTtl = server.ttl < 180;
 const warnBeforeMs = shortTtl ? (server.ttl * 1000) / 4 : 180_000;
 // shareAcrossTabs: the tabs of this browser share each fetched token, so that a browser with
 // several tabs open fetches about once per cycle.
-const manager = new AccessManager({ fetchToken, warnBeforeMs, shareAcrossTabs: true });
+const manager = new AccessManager({ fetchToken, warnBeforeMs, shareAcrossTabs: tabSharing() });
 
 const from = (token: AccessToken) =>
   fetchedHere.has(tokenName(token)) ? 'fetched by this tab' : 'from another tab';

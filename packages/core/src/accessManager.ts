@@ -20,14 +20,9 @@ import { GrantRegistry } from './grantRegistry.js';
 import { ListenerFacade } from './listenerFacade.js';
 import { type Logger, silentLogger } from './logger.js';
 import { deriveState } from './managerState.js';
+import { validateOptions } from './options.js';
 import { RefreshFlight } from './refreshFlight.js';
-import {
-  decideSharedAdoption,
-  followerDeadlines,
-  openTabSharing,
-  type SharedToken,
-  type TabSharing,
-} from './tabSharing.js';
+import type { SharedToken, TabSharing, TabSharingHost } from './tabSharing.js';
 import { type CheckedToken, checkToken } from './tokenPolicy.js';
 import type {
   AccessManagerEvent,
@@ -66,6 +61,7 @@ export class AccessManager extends ListenerFacade {
   readonly #tokens: Broadcast<AccessToken>;
   readonly #events: Broadcast<AccessManagerEvent>;
   readonly #states: Broadcast<AccessManagerState>;
+  readonly #mailbox: Mailbox;
 
   #token: AccessToken | null = null;
   #deadlines: Deadlines | null = null;
@@ -103,9 +99,11 @@ export class AccessManager extends ListenerFacade {
    */
   constructor(init?: string | AccessManagerOptions) {
     const { token, ...options } = typeof init === 'string' ? { token: init } : (init ?? {});
+    validateOptions(options);
     const clock = options.clock ?? systemClock;
     const mailbox = new Mailbox();
     super(clock, mailbox);
+    this.#mailbox = mailbox;
     this.#options = options;
     this.#clock = clock;
     this.#logger = options.logger ?? silentLogger;
@@ -116,10 +114,7 @@ export class AccessManager extends ListenerFacade {
     this.token$ = this.#tokens.observe(() => this.#token);
     this.state$ = this.#states.observe(() => this.getState());
     this.events$ = this.#events.observe();
-    this.#sharing = openTabSharing(options.shareAcrossTabs, {
-      offer: (shared) => this.#offer(shared),
-      held: () => this.#held(),
-    });
+    this.#sharing = options.shareAcrossTabs?.(this.#sharingHost()) ?? null;
     let reason: RefreshReason = 'initial';
     if (token !== undefined) {
       try {
@@ -191,7 +186,7 @@ export class AccessManager extends ListenerFacade {
   async updateToken(token: string): Promise<this> {
     if (this.#closed) throw new ClosedError();
     this.supersede();
-    if (token === this.#token?.jwt) return this;
+    if (this.#token && token === this.#token.jwt) return this;
     try {
       const checked = this.#check(token);
       const why = this.#whyNot(checked.token, false);
@@ -228,7 +223,7 @@ export class AccessManager extends ListenerFacade {
       return this.#startFlight(options.reason ?? 'manual', force).promise;
     }
     if (force) {
-      flight.refused = true;
+      flight.refuse(this.#token);
       if (flight.running && flight.adoptions < this.#adoptions) {
         flight.abort(new StaleTokenError('Replaced by a forced refresh.'));
         this.#attempt(flight);
@@ -252,7 +247,11 @@ export class AccessManager extends ListenerFacade {
           this.#token && this.#deadlines
             ? { token: this.#token, expireAt: this.#deadlines.expireAt }
             : null,
-        refresh: this.#options.fetchToken ? (refresh) => this.refresh(refresh) : undefined,
+        // After a fatal failure, getToken rejects with it: only refresh(), reset() or a pushed
+        // token start fetching again (a 401 must not become a fetch per caller).
+        refresh: this.#options.fetchToken
+          ? (refresh) => (this.#failure ? Promise.reject(this.#failure) : this.refresh(refresh))
+          : undefined,
         next$: this.#tokens.observe(),
       },
       options,
@@ -345,14 +344,19 @@ export class AccessManager extends ListenerFacade {
     jwt: unknown,
     fetched?: FetchResult,
     minted = fetched ? fetched.serverTime === undefined : !this.#options.fetchToken,
+    anchor = this.#options.identity === 'any' ? null : this.#anchor,
   ): CheckedToken {
     return checkToken(jwt, {
       now: this.#clock.now(),
       skew: this.#skew,
       serverTime: fetched?.serverTime,
       minted,
-      anchor: this.#options.identity === 'any' ? null : this.#anchor,
+      anchor,
       requiredGrants: this.#grants.keys(),
+      remember: (skew) => {
+        this.#skew = skew;
+      },
+      note: (line) => this.#logger.warn(line),
     });
   }
 
@@ -376,7 +380,7 @@ export class AccessManager extends ListenerFacade {
    * Sets the deadlines of the token held, on the local clock, from the clock estimate.
    * `follower`: the token came from another tab, which will fetch the next one first.
    */
-  #plan(token: AccessToken, follower = false): void {
+  #plan(token: AccessToken, follower?: (deadlines: Deadlines) => Deadlines): void {
     const options = this.#options;
     const now = this.#clock.now();
     const deadlines = computeDeadlines(token, {
@@ -386,13 +390,13 @@ export class AccessManager extends ListenerFacade {
       refreshBeforeMs: options.refreshBeforeMs,
       random: options.random ?? Math.random,
     });
-    this.#deadlines = follower ? followerDeadlines(deadlines) : deadlines;
+    this.#deadlines = follower ? follower(deadlines) : deadlines;
     // An event already given stands only while its deadline is still behind us.
     this.#warned &&= now >= deadlines.warnAt;
     this.#expired &&= now >= deadlines.expireAt;
   }
 
-  #adopt({ token, skew }: CheckedToken, follower?: boolean): void {
+  #adopt({ token, skew }: CheckedToken, follower?: (deadlines: Deadlines) => Deadlines): void {
     this.#token = token;
     this.#skew = skew;
     this.#anchor ??= token;
@@ -401,16 +405,22 @@ export class AccessManager extends ListenerFacade {
     this.#adoptions++;
     this.#failure = this.#lastError = null;
     this.#logger.info(`Adopted ${token}.`);
-    // A refresh that waits to retry has what it was for: its callers get this token.
+    // A refresh that waits to retry has what it was for, and so has a forced one given a token
+    // that expires no sooner than the refused one, from any source: its callers get this token.
     const flight = this.#flight;
-    if (flight && !flight.running) {
+    if (flight && (!flight.running || token.expiresAt.getTime() >= flight.refusedExpiresAt)) {
       this.#flight = null;
+      flight.abort(new StaleTokenError('Answered by a token adopted meanwhile.'));
       flight.resolve(token);
     }
-    // The snapshot first, so that a subscriber of token$ that reads getState() sees this token.
-    this.#publish();
-    this.#tokens.next(token);
-    this.#emit({ type: 'tokenUpdated', token });
+    // One delivery for the three streams, queued behind any under way, so that every stream
+    // hears adoptions in their order even when a subscriber adopts another token meanwhile. The
+    // snapshot first, so that a subscriber of token$ that reads getState() sees this token.
+    this.#mailbox.post(() => {
+      this.#publish();
+      this.#tokens.next(token);
+      this.#emit({ type: 'tokenUpdated', token });
+    });
     if (this.#token === token) this.#reconcile();
   }
 
@@ -421,6 +431,7 @@ export class AccessManager extends ListenerFacade {
   }
 
   #emit(event: AccessManagerEvent, initial?: boolean): void {
+    if (this.#closed) return; // whoever closed it, nothing is emitted after close()
     if (this.#queue) this.#queue.push(event);
     else this.#events.next(event);
     this.hear(event, initial);
@@ -429,13 +440,14 @@ export class AccessManager extends ListenerFacade {
   /** `waitMs`: the first attempt waits this long (for another tab's token: at start-up, on waking). */
   #startFlight(reason: RefreshReason, refused: boolean, waitMs = 0): RefreshFlight {
     const options = this.#options;
-    const flight = new RefreshFlight(reason, refused, {
+    const flight = new RefreshFlight(reason, {
       fetchToken: options.fetchToken as NonNullable<AccessManagerOptions['fetchToken']>,
       clock: this.#clock,
       fetchTimeoutMs: options.fetchTimeoutMs,
       retry: options.retry,
       random: options.random,
     });
+    if (refused) flight.refuse(this.#token);
     this.#flight = flight;
     if (waitMs) {
       flight.defer(this.#clock.now() + waitMs);
@@ -466,7 +478,8 @@ export class AccessManager extends ListenerFacade {
       this.#flight = null;
       this.#adopt(checked);
       flight.resolve(checked.token);
-      this.#sharing?.post(this.#held());
+      // The token fetched, and only it: not one a subscriber pushed during its adoption.
+      if (this.#token) this.#sharing?.post({ jwt: checked.token.jwt, offsetMs: this.#offset() });
       return;
     }
     // Not adopted, but what it says of the server's clock holds: the held token is planned anew.
@@ -481,36 +494,37 @@ export class AccessManager extends ListenerFacade {
     }
   }
 
-  /**
-   * The token held, to give another tab, while it has not expired. The clock offset goes with it
-   * only when it rests on a time the token server stated (see `SharedToken`).
-   */
-  #held(): SharedToken | null {
-    const token = this.#token;
-    if (!token || !this.#deadlines || this.#clock.now() >= this.#deadlines.expireAt) return null;
-    const { offsetMs, source } = this.#skew;
-    return { jwt: token.jwt, offsetMs: source === 'server' ? offsetMs : undefined };
+  /** The clock offset to share with another tab: only one that rests on a stated server time. */
+  #offset(): number | undefined {
+    return this.#skew.source === 'server' ? this.#skew.offsetMs : undefined;
   }
 
   /**
-   * A token another tab posted: the same checks as any token, and adopted only when it expires
-   * later than the one held (`decideSharedAdoption`). Nothing is reported but a debug line: another
-   * tab's token is no error of this one. Its server time is this tab's clock moved by the sender's
-   * stated offset; without one, it is not taken as just minted (`minted: false`): this tab does not
-   * know when it was, and a token that looks expired here is left for this tab's own fetch.
+   * What the tab-sharing channel may do (see `TabSharingHost`): read the token held while it has
+   * not expired, check another tab's token as any token, and adopt it. A token from another tab
+   * has its server time on this tab's clock moved by the sender's stated offset; without one, it
+   * is not taken as just minted (`minted: false`): this tab does not know when it was. It is held
+   * to the identity and account of the token held even under `identity: 'any'`: a tab does not
+   * change user because another tab did.
    */
-  #offer({ jwt, offsetMs }: SharedToken): void {
-    if (this.#closed) return;
-    const serverTime = offsetMs === undefined ? undefined : this.#clock.now() + offsetMs;
-    try {
-      const checked = this.#check(jwt, { jwt, serverTime }, false);
-      const context = { held: this.#token, due: this.#due(), refused: !!this.#flight?.refused };
-      const why = decideSharedAdoption(checked.token, context);
-      if (!why) this.#adopt(checked, true);
-      else this.#logger.debug(`Tab sharing: ${checked.token} not adopted (${why}).`);
-    } catch (error) {
-      this.#logger.debug(`Tab sharing: ignored a token (${(error as AccessManagerError).code}).`);
-    }
+  #sharingHost(): TabSharingHost {
+    return {
+      logger: this.#logger,
+      held: () => {
+        const token = this.#token;
+        if (!token || !this.#deadlines || this.#clock.now() >= this.#deadlines.expireAt)
+          return null;
+        return { jwt: token.jwt, offsetMs: this.#offset() };
+      },
+      check: ({ jwt, offsetMs }: SharedToken) => {
+        if (this.#closed) return null;
+        const serverTime = offsetMs === undefined ? undefined : this.#clock.now() + offsetMs;
+        const anchor = this.#options.identity === 'any' ? this.#token : this.#anchor;
+        return this.#check(jwt, { jwt, serverTime }, false, anchor);
+      },
+      context: () => ({ held: this.#token, due: this.#due(), refused: !!this.#flight?.refused }),
+      adopt: (checked, plan) => this.#adopt(checked, plan),
+    };
   }
 
   #settle(flight: RefreshFlight, token: AccessToken): void {

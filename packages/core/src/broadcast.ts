@@ -66,7 +66,12 @@ export class Broadcast<T> {
     }
   }
 
+  /**
+   * Completes every subscriber, after the deliveries queued before. A later subscriber gets the
+   * replay, if `observe` was given one that still gives a value, and then `complete` at once.
+   */
   complete(): void {
+    this.#done = true;
     const subscribers = this.#subscribers;
     this.#subscribers = undefined;
     if (subscribers)

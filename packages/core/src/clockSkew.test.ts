@@ -46,12 +46,28 @@ describe('judgeSkew, as a table', () => {
       2 * H,
     ],
     [
-      'minted, newest, expired by the estimate: the device is fast',
+      'minted, newest, expired, nothing dates it: refused (no offset), remembered',
       initialSkew,
       token(3 * H),
       undefined,
       true,
+      0,
+    ],
+    [
+      'minted, newest, expired, as old as the one refused: the device is fast',
+      { ...initialSkew, suspect: { token: token(3 * H + 2_000), offsetMs: -3 * H } },
+      token(3 * H),
+      undefined,
+      true,
       -3 * H,
+    ],
+    [
+      'minted, newest, expired, of another age than the one refused: refused too',
+      { ...initialSkew, suspect: { token: token(2 * H), offsetMs: -2 * H } },
+      token(3 * H),
+      undefined,
+      true,
+      0,
     ],
     [
       'not minted (pushed beside fetchToken): no such guess',
@@ -86,4 +102,11 @@ describe('judgeSkew, as a table', () => {
       if (serverTime !== undefined) expect(judged.source).toBe('server');
     });
   }
+
+  it('remembers the refused token and the offset its age implies; the same token again is no confirmation', () => {
+    const old = token(3 * H);
+    const judged = judgeSkew(initialSkew, old, NOW, undefined, true);
+    expect(judged.suspect).toEqual({ token: old, offsetMs: -3 * H });
+    expect(judgeSkew(judged, old, NOW + 1_000, undefined, true).offsetMs).toBe(0);
+  });
 });

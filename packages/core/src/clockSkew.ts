@@ -11,7 +11,16 @@ export interface ClockSkew {
   readonly offsetMs: number;
   readonly source: 'none' | 'token' | 'server';
   readonly newestIssuedAt: number;
+  /**
+   * The last token refused as expired though it may have been just minted (nothing dated it), and
+   * the offset its age implies: a later, other token whose age agrees confirms that the device
+   * clock is off, rather than the tokens old.
+   */
+  readonly suspect?: { readonly token: AccessToken; readonly offsetMs: number } | undefined;
 }
+
+/** How closely a second token's age must agree with a refused one's to confirm the offset. */
+const AGREEMENT_MS = 5_000;
 
 export const initialSkew: ClockSkew = { offsetMs: 0, source: 'none', newestIssuedAt: -Infinity };
 
@@ -24,10 +33,13 @@ export const initialSkew: ClockSkew = { offsetMs: 0, source: 'none', newestIssue
  *    estimate. `iat` only bounds it: a token cannot be issued after the server's now.
  * 2. Without one, `iat` is a bound too: a token issued in the local future proves the local
  *    clock is behind.
- * 3. Without one, and only when the token would otherwise count as expired: a token that is
- *    `minted` (nothing says otherwise: pushed in push-only mode, or fetched without a stated
- *    time) and newer than any seen was just minted, so the device clock is fast by its age (a
- *    device hours fast must not refuse the token just pushed). And an estimate that rests on
+ * 3. Without one, and only when the token would otherwise count as expired: a token alone cannot
+ *    tell a device clock hours fast from a token hours old (a stale cache, a token saved in
+ *    storage), so it is refused, as Twilio's docs say of an expired token, and the offset its age
+ *    implies is remembered (`suspect`). A later token that is `minted` (nothing says otherwise:
+ *    pushed in push-only mode, or fetched without a stated time), newer than any seen, another
+ *    token than the suspect, and whose age agrees with the suspect's within 5 s, was just minted:
+ *    the device clock is off by that age, not the tokens old. And an estimate that rests on
  *    tokens alone never refuses a token that the device's own clock finds valid: one token from
  *    a server clock hours ahead must not lock out every later, correct token.
  */
@@ -53,12 +65,22 @@ export function judgeSkew(
   }
   const expires = token.expiresAt.getTime();
   if (source !== 'server' && expires <= now + offsetMs) {
-    if (minted && issued > skew.newestIssuedAt) {
-      offsetMs = issued - now;
-      source = 'token';
-    } else if (expires > now + bound(0)) {
+    if (expires > now + bound(0)) {
       offsetMs = bound(0);
       return { offsetMs, source, newestIssuedAt: Number.isNaN(issued) ? -Infinity : issued };
+    }
+    if (minted && issued > skew.newestIssuedAt) {
+      const age = issued - now;
+      const { suspect } = skew;
+      if (
+        suspect &&
+        suspect.token.jwt !== token.jwt &&
+        Math.abs(age - suspect.offsetMs) <= AGREEMENT_MS
+      ) {
+        return { offsetMs: age, source: 'token', newestIssuedAt };
+      }
+      // Refused (expired by the estimate), and remembered for the next token to confirm.
+      return { ...skew, suspect: { token, offsetMs: age } };
     }
   }
   return { offsetMs, source, newestIssuedAt };

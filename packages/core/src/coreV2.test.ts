@@ -93,10 +93,16 @@ describe('Core v2 with fake timers', () => {
       expect(manager.getState()).toMatchObject({ tokenStatus: 'valid', clockOffsetMs: 0 });
     });
 
-    it('push-only: a device clock hours fast accepts the token the app has just pushed', async () => {
+    it('push-only: a device clock hours fast refuses the first token pushed (nothing dates it), and accepts the next whose age agrees', async () => {
       vi.setSystemTime(T0 + 3 * 3600_000); // the device is three hours fast
       const manager = create();
-      const minted = makeToken({ iat: T0 / 1000, ttl: 3600 }); // minted now, on the server
+      const first = makeToken({ iat: T0 / 1000, ttl: 3600 }); // minted now, on the server
+      await expect(manager.updateToken(first)).rejects.toMatchObject({
+        code: 'token_expired',
+        message: expect.stringContaining('or the device clock is 180 min fast'),
+      });
+      await vi.advanceTimersByTimeAsync(2_000);
+      const minted = makeToken({ iat: T0 / 1000 + 2, ttl: 3600 }); // minted apart, as old
       await expect(manager.updateToken(minted)).resolves.toBe(manager);
       expect(manager.getState()).toMatchObject({
         tokenStatus: 'valid',

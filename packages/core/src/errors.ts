@@ -15,7 +15,8 @@ export type AccessManagerErrorCode =
   | 'client_start_failed'
   | 'timeout'
   | 'aborted'
-  | 'closed';
+  | 'closed'
+  | 'invalid_option';
 
 export interface AccessManagerErrorOptions {
   cause?: unknown;
@@ -129,6 +130,10 @@ export type TimeoutError = InstanceType<typeof TimeoutError>;
 /** The caller's `AbortSignal` aborted; `cause` is the signal's reason. */
 export const AbortedError = kind<'aborted'>('AbortedError');
 export type AbortedError = InstanceType<typeof AbortedError>;
+
+/** An option given to the manager (or to `getToken`) is not one it can work with; the message names it. */
+export const InvalidOptionError = kind<'invalid_option'>('InvalidOptionError');
+export type InvalidOptionError = InstanceType<typeof InvalidOptionError>;
 
 const ClosedBase = kind<'closed'>('ClosedError');
 /** The manager was closed. */

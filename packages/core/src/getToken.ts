@@ -8,13 +8,17 @@ import {
   TimeoutError,
   TokenExpiredError,
 } from './errors.js';
+import { timerDelay } from './options.js';
 import type { RefreshReason } from './types.js';
 
 /** What a caller of `getToken` may ask for. */
 export interface GetTokenOptions {
   /** The token handed out is valid at least this much longer; default 60 s, or half a shorter token's lifetime. */
   minValidityMs?: number;
-  /** Rejects with `timeout` after this long (a sign-in spinner must not wait forever). */
+  /**
+   * Rejects with `timeout` after this long (a sign-in spinner must not wait forever). `Infinity`,
+   * or more than 2^31−1 ms, is no timeout.
+   */
   timeoutMs?: number;
   /** Rejects with `aborted` (the signal's reason as `cause`) when it aborts. */
   signal?: AbortSignal;
@@ -44,7 +48,10 @@ const noop = (): void => {};
  * fresh token still is not valid long enough.
  */
 export async function waitForToken(source: TokenSource, options: GetTokenOptions): Promise<string> {
-  const { signal, timeoutMs } = options;
+  const { signal } = options;
+  // Infinity, or past what a timer can hold (which timers turn into 1 ms): no timeout at all.
+  const timeoutMs = timerDelay(options.timeoutMs, 'timeoutMs');
+  timerDelay(options.minValidityMs, 'minValidityMs');
   const { clock } = source;
   let stopped: AccessManagerError | undefined;
   let stop!: (error: AccessManagerError) => void;

@@ -38,6 +38,7 @@ export {
   FetchTimeoutError,
   IdentityMismatchError,
   InstanceMismatchError,
+  InvalidOptionError,
   LifetimeExceededError,
   MalformedTokenError,
   MissingGrantError,
@@ -52,8 +53,15 @@ export { fetchTokenFrom, parseRetryAfter } from './fetchTokenFrom.js';
 export type { GetTokenOptions } from './getToken.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
-export type { NotSharedReason, TabSharingOptions } from './tabSharing.js';
-export { decideSharedAdoption } from './tabSharing.js';
+export type {
+  NotSharedReason,
+  ShareAcrossTabs,
+  SharedToken,
+  TabSharing,
+  TabSharingHost,
+  TabSharingOptions,
+} from './tabSharing.js';
+export { decideSharedAdoption, tabSharing } from './tabSharing.js';
 export type { TwilsockClientEvent, TwilsockClientLike } from './twilsockSpec.js';
 export { twilsockSpec } from './twilsockSpec.js';
 export type {

@@ -31,7 +31,12 @@ export class RefreshFlight {
   reject!: (error: AccessManagerError) => void;
   readonly reason: RefreshReason;
   /** The held token was refused (a forced refresh): the answer must be a better one. */
-  refused: boolean;
+  refused = false;
+  /**
+   * A forced refresh ends with any token, from any source, that expires no sooner than the one
+   * refused (-Infinity: none was held); Infinity while nothing was refused.
+   */
+  refusedExpiresAt = Infinity;
   /** 1 for the first attempt, and so on. */
   attempt = 0;
   /** How many tokens the manager had adopted when the running (or last) attempt began. */
@@ -43,15 +48,20 @@ export class RefreshFlight {
   #controller: AbortController | undefined;
   readonly #options: FlightOptions;
 
-  constructor(reason: RefreshReason, refused: boolean, options: FlightOptions) {
+  constructor(reason: RefreshReason, options: FlightOptions) {
     this.reason = reason;
-    this.refused = refused;
     this.#options = options;
     this.promise = new Promise<AccessToken>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
     });
     this.promise.catch(noop); // a refresh nobody awaits must not become an unhandled rejection
+  }
+
+  /** The token held was refused (an SDK said so): this refresh must bring one no worse. */
+  refuse(held: AccessToken | null): void {
+    this.refused = true;
+    this.refusedExpiresAt = Math.min(this.refusedExpiresAt, held?.expiresAt.getTime() ?? -Infinity);
   }
 
   /** Whether a `fetchToken` call is under way. */

@@ -1,6 +1,6 @@
 // Issue 13 in Chromium: the tabs of one origin share the token over a BroadcastChannel, with no
 // lock. Pages of one browser context (one origin, one storage partition) each run a manager with
-// `shareAcrossTabs: true` against a token route on 127.0.0.1 that mints 12-second tokens and
+// `shareAcrossTabs: tabSharing()` against a token route on 127.0.0.1 that mints 12-second tokens and
 // counts the fetches, so a refresh cycle comes every ~10 s. The test watches 1, then 3, then 4
 // pages through three cycles each, a page frozen through a refresh point, and the page that
 // fetched last closing. Run alone: `npx vitest run src/tabSharing.browser.test.ts` in
@@ -29,7 +29,7 @@ const hasBrowser = hasChromium();
  * counts its own fetches and the tokens it adopted, and keeps a heartbeat that shows when it ran.
  */
 const PAGE_SCRIPT = `
-import { AccessManager, fetchTokenFrom } from '/core.js';
+import { AccessManager, fetchTokenFrom, tabSharing } from '/core.js';
 
 const params = new URLSearchParams(location.search);
 const tab = params.get('tab');
@@ -43,7 +43,7 @@ const manager = new AccessManager({
     fetches++;
     return fromServer(context);
   },
-  shareAcrossTabs: true,
+  shareAcrossTabs: tabSharing(),
   warnBeforeMs: 2000,
   logger: params.has('log') ? { debug: say, info: say, warn: say, error: say } : undefined,
 });

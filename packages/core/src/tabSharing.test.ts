@@ -7,7 +7,12 @@ import { AccessManager } from './accessManager.js';
 import { AccessToken } from './accessToken.js';
 import type { Clock } from './clock.js';
 import type { Logger } from './logger.js';
-import { decideSharedAdoption, followerDeadlines, type NotSharedReason } from './tabSharing.js';
+import {
+  decideSharedAdoption,
+  followerDeadlines,
+  type NotSharedReason,
+  tabSharing,
+} from './tabSharing.js';
 import type { AccessManagerEvent, AccessManagerOptions, FetchToken } from './types.js';
 
 /** The real setImmediate, taken before any test fakes it: the channel delivers on real turns. */
@@ -153,7 +158,7 @@ describe('tabs share the token over a BroadcastChannel', () => {
       create({
         fetchToken: server.fetchToken,
         random: () => jitter,
-        ...(shared ? { shareAcrossTabs: { channel } } : {}),
+        ...(shared ? { shareAcrossTabs: tabSharing({ channel }) } : {}),
       });
     const tabManagers = [tab(0.1)];
     await run(1_000);
@@ -198,7 +203,11 @@ describe('tabs share the token over a BroadcastChannel', () => {
         return makeToken({ iat: nowS(), ttl: TTL });
       };
     const tab = (name: string, jitter: number) =>
-      create({ fetchToken: slow(name), random: () => jitter, shareAcrossTabs: { channel } });
+      create({
+        fetchToken: slow(name),
+        random: () => jitter,
+        shareAcrossTabs: tabSharing({ channel }),
+      });
     tab('first', 0.5);
     await run(3_000);
     tab('second', 0.45); // lead 191 s: 1 s more than the first tab's 190 s
@@ -224,7 +233,7 @@ describe('tabs share the token over a BroadcastChannel', () => {
       fetchToken: server.fetchToken,
       random: () => 0,
       clock,
-      shareAcrossTabs: { channel },
+      shareAcrossTabs: tabSharing({ channel }),
     });
     // The other tab, reduced to what it says: the token it fetched meanwhile, when asked.
     const newer = makeToken({ iat: nowS() + 300, ttl: TTL });
@@ -254,7 +263,7 @@ describe('tabs share the token over a BroadcastChannel', () => {
       token: makeToken({ iat: nowS(), ttl: TTL }),
       fetchToken: server.fetchToken,
       random: () => 0,
-      shareAcrossTabs: { channel },
+      shareAcrossTabs: tabSharing({ channel }),
     });
     const asked: unknown[] = [];
     rawChannel(channel).onmessage = ({ data }) => data?.ask && asked.push(data);
@@ -269,12 +278,12 @@ describe('tabs share the token over a BroadcastChannel', () => {
     const first = create({
       fetchToken: server.fetchToken,
       random: () => 0.1,
-      shareAcrossTabs: { channel },
+      shareAcrossTabs: tabSharing({ channel }),
     });
     const second = create({
       fetchToken: server.fetchToken,
       random: () => 0.9,
-      shareAcrossTabs: { channel },
+      shareAcrossTabs: tabSharing({ channel }),
     });
     await run(1_000);
     const before = second.getState().refreshAt?.getTime() ?? 0;
@@ -288,10 +297,16 @@ describe('tabs share the token over a BroadcastChannel', () => {
   it('a tab that opens beside a live one starts with no fetch, and getToken() gets the shared token', async () => {
     const server = tokenServer();
     const channel = newChannel();
-    const live = create({ fetchToken: server.fetchToken, shareAcrossTabs: { channel } });
+    const live = create({
+      fetchToken: server.fetchToken,
+      shareAcrossTabs: tabSharing({ channel }),
+    });
     await run(5_000);
     expect(server.times).toHaveLength(1);
-    const opened = create({ fetchToken: server.fetchToken, shareAcrossTabs: { channel } });
+    const opened = create({
+      fetchToken: server.fetchToken,
+      shareAcrossTabs: tabSharing({ channel }),
+    });
     const events = record(opened);
     // Within the window: the state says it waits to fetch, and a caller waits with it.
     expect(opened.getState()).toMatchObject({ status: 'refreshing', fetchStatus: 'waiting' });
@@ -309,7 +324,7 @@ describe('tabs share the token over a BroadcastChannel', () => {
     let wake = () => {};
     const alone = create({
       fetchToken: server.fetchToken,
-      shareAcrossTabs: { channel: newChannel(), waitMs: 200 },
+      shareAcrossTabs: tabSharing({ channel: newChannel(), waitMs: 200 }),
       wakeSignals: (onWake) => {
         wake = onWake;
         return () => {};
@@ -333,7 +348,7 @@ describe('tabs share the token over a BroadcastChannel', () => {
       new Promise<string>((resolve) => {
         answer = resolve;
       });
-    const late = create({ fetchToken, shareAcrossTabs: { channel } });
+    const late = create({ fetchToken, shareAcrossTabs: tabSharing({ channel }) });
     await vi.advanceTimersByTimeAsync(150); // the window ends: the fetch begins, and hangs
     const shared = makeToken({ iat: nowS(), ttl: TTL });
     rawChannel(channel).postMessage({ jwt: shared });
@@ -355,14 +370,14 @@ describe('tabs share the token over a BroadcastChannel', () => {
       fetchToken: bob.fetchToken,
       random: () => 0.9,
       logger,
-      shareAcrossTabs: { channel },
+      shareAcrossTabs: tabSharing({ channel }),
     });
     const bobEvents = record(bobs);
     const alices = create({
       token: makeToken({ identity: 'alice', iat: nowS(), ttl: TTL }),
       fetchToken: alice.fetchToken,
       random: () => 0.1, // alice's tab refreshes first: each of her tokens expires after bob's
-      shareAcrossTabs: { channel },
+      shareAcrossTabs: tabSharing({ channel }),
     });
     await run(3 * 402_000 + 60_000, 2_000);
     expect([alices.identity, bobs.identity]).toEqual(['alice', 'bob']);
@@ -378,16 +393,16 @@ describe('tabs share the token over a BroadcastChannel', () => {
     const base = newChannel();
     const bobs = create({
       fetchToken: bob.fetchToken,
-      shareAcrossTabs: { channel: `${base}:bob` },
+      shareAcrossTabs: tabSharing({ channel: `${base}:bob` }),
     });
     const alices = create({
       fetchToken: alice.fetchToken,
-      shareAcrossTabs: { channel: `${base}:alice` },
+      shareAcrossTabs: tabSharing({ channel: `${base}:alice` }),
     });
     await run(1_000);
     const secondAlice = create({
       fetchToken: alice.fetchToken,
-      shareAcrossTabs: { channel: `${base}:alice` },
+      shareAcrossTabs: tabSharing({ channel: `${base}:alice` }),
     });
     await run(1_000);
     expect(secondAlice.token).toBe(alices.token);
@@ -410,7 +425,7 @@ describe('tabs share the token over a BroadcastChannel', () => {
       token: held,
       fetchToken: tokenServer().fetchToken,
       logger,
-      shareAcrossTabs: { channel },
+      shareAcrossTabs: tabSharing({ channel }),
     });
     await vi.advanceTimersByTimeAsync(0); // the construction's tokenUpdated, before recording
     lines.length = 0;
@@ -451,8 +466,11 @@ describe('tabs share the token over a BroadcastChannel', () => {
     const seen: unknown[] = [];
     rawChannel(channel).onmessage = ({ data }) => seen.push(data);
     const server = tokenServer();
-    const fetching = create({ fetchToken: server.fetchToken, shareAcrossTabs: { channel } });
-    const pushOnly = create({ shareAcrossTabs: { channel } });
+    const fetching = create({
+      fetchToken: server.fetchToken,
+      shareAcrossTabs: tabSharing({ channel }),
+    });
+    const pushOnly = create({ shareAcrossTabs: tabSharing({ channel }) });
     await run(1_000);
     // Two questions (one per manager), then the fetched token; the push-only tab adopted it.
     expect(seen).toEqual([{ ask: true }, { ask: true }, { jwt: fetching.token }]);
@@ -473,9 +491,13 @@ describe('tabs share the token over a BroadcastChannel', () => {
         serverTime: Date.now() - behindMs,
       };
     };
-    const first = create({ fetchToken, random: () => 0, shareAcrossTabs: { channel } });
+    const first = create({ fetchToken, random: () => 0, shareAcrossTabs: tabSharing({ channel }) });
     await run(1_000);
-    const second = create({ fetchToken, random: () => 0, shareAcrossTabs: { channel } });
+    const second = create({
+      fetchToken,
+      random: () => 0,
+      shareAcrossTabs: tabSharing({ channel }),
+    });
     await delivered();
     // By this device's clock the token expired long ago: only the stated offset makes it valid.
     expect(second.token).toBe(first.token);
@@ -491,7 +513,10 @@ describe('tabs share the token over a BroadcastChannel', () => {
     const server = tokenServer();
     // A token minted two hours ago (a server clock behind, or a cache), still valid by its sender.
     const old = makeToken({ iat: nowS() - 7200, exp: nowS() - 60 });
-    const opened = create({ fetchToken: server.fetchToken, shareAcrossTabs: { channel } });
+    const opened = create({
+      fetchToken: server.fetchToken,
+      shareAcrossTabs: tabSharing({ channel }),
+    });
     rawChannel(channel).postMessage({ jwt: old });
     await delivered();
     expect(opened.token).toBeNull();
@@ -502,7 +527,10 @@ describe('tabs share the token over a BroadcastChannel', () => {
   it('reset() leaves the channel: the tab takes no token from it and answers no question', async () => {
     const channel = newChannel();
     const server = tokenServer();
-    const resetTab = create({ fetchToken: server.fetchToken, shareAcrossTabs: { channel } });
+    const resetTab = create({
+      fetchToken: server.fetchToken,
+      shareAcrossTabs: tabSharing({ channel }),
+    });
     await run(1_000);
     resetTab.reset();
     const seen: unknown[] = [];
@@ -522,7 +550,10 @@ describe('tabs share the token over a BroadcastChannel', () => {
   it('close() leaves the channel and clears the start-up wait: no timer, no answer', async () => {
     const channel = newChannel();
     const server = tokenServer();
-    const closing = create({ fetchToken: server.fetchToken, shareAcrossTabs: { channel } });
+    const closing = create({
+      fetchToken: server.fetchToken,
+      shareAcrossTabs: tabSharing({ channel }),
+    });
     expect(vi.getTimerCount()).toBe(1); // the start-up window
     closing.close();
     closing.close();
@@ -540,7 +571,7 @@ describe('tabs share the token over a BroadcastChannel', () => {
     vi.stubGlobal('BroadcastChannel', undefined);
     try {
       const server = tokenServer();
-      const manager = create({ fetchToken: server.fetchToken, shareAcrossTabs: true });
+      const manager = create({ fetchToken: server.fetchToken, shareAcrossTabs: tabSharing() });
       await vi.advanceTimersByTimeAsync(0);
       expect(server.times).toEqual([T0]);
       expect(manager.getState().tokenStatus).toBe('valid');

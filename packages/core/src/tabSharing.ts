@@ -1,8 +1,11 @@
 import type { AccessToken } from './accessToken.js';
 import { type AdoptionContext, decideAdoption, type NotAdoptedReason } from './adoption.js';
 import type { Deadlines } from './deadlines.js';
+import type { AccessManagerError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { CheckedToken } from './tokenPolicy.js';
 
-/** How the managers of one browser share their tokens: `shareAcrossTabs: true`, or this. */
+/** How the managers of one browser share their tokens: what {@link tabSharing} takes. */
 export interface TabSharingOptions {
   /**
    * The `BroadcastChannel` name; default `'access-manager'`. Managers share only with managers on
@@ -25,12 +28,28 @@ export interface SharedToken {
   offsetMs?: number | undefined;
 }
 
-/** What the manager does for its channel: take another tab's token, and say which it holds. */
-export interface TabSharingHooks {
-  offer(token: SharedToken): void;
+/**
+ * What a manager lets its channel do: read the token it holds, check a token as any other, judge
+ * it, and adopt it as a token taken from another tab. The manager stays the one owner of its
+ * token; the channel only asks.
+ */
+export interface TabSharingHost {
   /** The token to give another tab: the one held, while it has not expired. */
   held(): SharedToken | null;
+  /** Checks a posted token exactly as any token (throws its typed error); null once closed. */
+  check(token: SharedToken): CheckedToken | null;
+  /** What the manager knows of the token it holds, for {@link decideSharedAdoption}. */
+  context(): AdoptionContext;
+  /** Adopts a checked token that another tab fetched: it plans its refresh with `followerDeadlines`. */
+  adopt(checked: CheckedToken, plan: (deadlines: Deadlines) => Deadlines): void;
+  logger: Logger;
 }
+
+/**
+ * The `shareAcrossTabs` option: what {@link tabSharing} returns. Given the manager's host, it
+ * opens the manager's end of the channel, or returns null where it cannot.
+ */
+export type ShareAcrossTabs = (host: TabSharingHost) => TabSharing | null;
 
 /** Why a checked token from another tab is not adopted. */
 export type NotSharedReason = NotAdoptedReason | 'expires_no_later';
@@ -75,17 +94,17 @@ export class TabSharing {
   readonly waitMs: number;
   readonly #channel: BroadcastChannel;
 
-  constructor(options: TabSharingOptions, hooks: TabSharingHooks) {
+  /** Throws where the platform refuses a channel (an opaque origin: `NotSupportedError`). */
+  constructor(options: TabSharingOptions, host: TabSharingHost) {
     this.waitMs = options.waitMs ?? 150;
     const channel = new BroadcastChannel(options.channel ?? 'access-manager');
     this.#channel = channel;
     channel.onmessage = ({ data }: MessageEvent) => {
       if (data?.ask === true) {
-        const held = hooks.held();
-        if (held) channel.postMessage(held);
+        this.post(host.held());
       } else if (typeof data?.jwt === 'string') {
         const { offsetMs } = data;
-        hooks.offer({ jwt: data.jwt, offsetMs: Number.isFinite(offsetMs) ? offsetMs : undefined });
+        offer(host, { jwt: data.jwt, offsetMs: Number.isFinite(offsetMs) ? offsetMs : undefined });
       }
     };
     // Node: a channel that only listens must not keep the process alive (as an idle timer).
@@ -110,11 +129,46 @@ export class TabSharing {
   }
 }
 
-/** The manager's end of the channel for its option, or null: off, or no `BroadcastChannel` here. */
-export const openTabSharing = (
-  option: boolean | TabSharingOptions | undefined,
-  hooks: TabSharingHooks,
-): TabSharing | null =>
-  option && typeof BroadcastChannel === 'function'
-    ? new TabSharing(option === true ? {} : option, hooks)
-    : null;
+/**
+ * A token another tab posted: the same checks as any token, and adopted only when it expires
+ * later than the one held (`decideSharedAdoption`). Nothing is reported but a debug line: another
+ * tab's token is no error of this one.
+ */
+function offer(host: TabSharingHost, shared: SharedToken): void {
+  try {
+    const checked = host.check(shared);
+    if (!checked) return;
+    const why = decideSharedAdoption(checked.token, host.context());
+    if (!why) host.adopt(checked, followerDeadlines);
+    else host.logger.debug(`Tab sharing: ${checked.token} not adopted (${why}).`);
+  } catch (error) {
+    host.logger.debug(`Tab sharing: ignored a token (${(error as AccessManagerError).code}).`);
+  }
+}
+
+/**
+ * Shares tokens with the managers of the other tabs of this origin (`BroadcastChannel`): the
+ * `shareAcrossTabs` option. Injected, so that an app that does not share pays nothing for it.
+ * Where there is no `BroadcastChannel`, or where the platform refuses one (an opaque origin: a
+ * sandboxed iframe, a `data:` document), it does nothing, and says so in an `info` line.
+ *
+ * @example
+ * ```ts
+ * import { AccessManager, fetchTokenFrom, tabSharing } from '@access-manager/core';
+ *
+ * const manager = new AccessManager({
+ *   fetchToken: fetchTokenFrom('/api/twilio-token'),
+ *   shareAcrossTabs: tabSharing({ channel: `twilio-token:${session.userId}` }),
+ * });
+ * ```
+ */
+export const tabSharing =
+  (options: TabSharingOptions = {}): ShareAcrossTabs =>
+  (host) => {
+    try {
+      return new TabSharing(options, host);
+    } catch (error) {
+      host.logger.info(`Tab sharing is off: no BroadcastChannel here (${(error as Error).name}).`);
+      return null;
+    }
+  };

@@ -31,6 +31,32 @@ export interface TokenPolicy {
   anchor: AccessToken | null;
   /** Grants that attached adapters require. */
   requiredGrants: Iterable<string>;
+  /**
+   * Called with the estimate to keep when the token is refused as expired though nothing dated
+   * it (see `ClockSkew.suspect`), and with a line to log when a stated server time is not trusted.
+   */
+  remember?: (skew: ClockSkew) => void;
+  note?: (line: string) => void;
+}
+
+/** A stated server time this far before a token's `iat` contradicts it (server clocks differ by seconds). */
+const ISSUED_AFTER_MS = 60_000;
+
+/**
+ * The stated server time, or undefined when it cannot be trusted: not finite (JSON's `1e400`),
+ * or contradicted by the token it came with (issued well after it, or expired at it). Pure.
+ */
+export function trustedServerTime(
+  token: AccessToken,
+  serverTime: number | undefined,
+): number | undefined {
+  if (serverTime === undefined) return undefined;
+  const issued = token.issuedAt?.getTime() ?? -Infinity;
+  return Number.isFinite(serverTime) &&
+    issued - serverTime <= ISSUED_AFTER_MS &&
+    token.expiresAt.getTime() > serverTime
+    ? serverTime
+    : undefined;
 }
 
 export interface CheckedToken {
@@ -50,13 +76,25 @@ export function checkToken(jwt: unknown, policy: TokenPolicy): CheckedToken {
   const token = new AccessToken(jwt);
   const name = `Token ${token.id}`;
   const { now, anchor } = policy;
-  const skew = judgeSkew(policy.skew, token, now, policy.serverTime, policy.minted);
+  let { serverTime, minted } = policy;
+  if (serverTime !== undefined && trustedServerTime(token, serverTime) === undefined) {
+    policy.note?.(`${name}: its stated server time is not trusted.`);
+    serverTime = undefined;
+    minted = true;
+  }
+  const skew = judgeSkew(policy.skew, token, now, serverTime, minted);
   const serverNow = now + skew.offsetMs;
   const expires = token.expiresAt.getTime();
   const issued = token.issuedAt?.getTime() ?? Number.NaN;
 
   if (expires <= serverNow) {
-    throw new TokenExpiredError(`${name} expired at ${token.expiresAt.toISOString()}.`);
+    const { suspect } = skew;
+    let hint = '';
+    if (suspect?.token === token) {
+      policy.remember?.(skew);
+      hint = ` (or the device clock is ${Math.round(-suspect.offsetMs / 60_000)} min fast)`;
+    }
+    throw new TokenExpiredError(`${name} expired at ${token.expiresAt.toISOString()}${hint}.`);
   }
   if (issued > expires) throw new MalformedTokenError(`${name} is issued after it expires.`);
   // Without `iat`, the lifetime left is the most it can have lived.

@@ -1,9 +1,9 @@
 import type { AccessToken } from './accessToken.js';
 import type { NotAdoptedReason } from './adoption.js';
 import type { Clock } from './clock.js';
-import type { AccessManagerError } from './errors.js';
+import type { AccessManagerError, InvalidOptionError } from './errors.js';
 import type { Logger } from './logger.js';
-import type { TabSharingOptions } from './tabSharing.js';
+import type { ShareAcrossTabs } from './tabSharing.js';
 import type { WakeSignals } from './wakeSignals.js';
 
 /** Why a fetch was started. */
@@ -71,15 +71,16 @@ export interface AccessManagerOptions {
   /** Source of randomness for jitter, in [0, 1); default `Math.random`. */
   random?: () => number;
   /**
-   * Share tokens with the managers of the other tabs of this origin (`BroadcastChannel`), so
-   * that a browser fetches about once per refresh cycle, and a tab that opens beside another
-   * fetches nothing. A fetched token is posted to them; each checks it as any token and adopts it
-   * when it expires later than its own. A manager that starts without a token waits `waitMs` for
-   * another tab's before its first fetch. No lock, no storage; nothing where `BroadcastChannel`
-   * does not exist. Give a `channel` name that separates users when one origin may have two.
-   * Ends at `reset()`. Default off.
+   * Share tokens with the managers of the other tabs of this origin: `tabSharing(options?)`
+   * (`BroadcastChannel`), so that a browser fetches about once per refresh cycle, and a tab that
+   * opens beside another fetches nothing. Injected: an app that does not share does not bundle
+   * it. A fetched token is posted to them; each checks it as any token and adopts it when it
+   * expires later than its own. A manager that starts without a token waits `waitMs` for another
+   * tab's before its first fetch. No lock, no storage; nothing where `BroadcastChannel` does not
+   * exist or is refused (an opaque origin). Ends at `reset()`. Default off. `true` and
+   * `{ channel }` (before it was injected) throw an {@link InvalidOptionError} that says so.
    */
-  shareAcrossTabs?: boolean | TabSharingOptions;
+  shareAcrossTabs?: ShareAcrossTabs;
 }
 
 /** The token's status: none held, valid, inside its warning window, or expired. */

@@ -1,0 +1,286 @@
+// A model-based test of the manager (issue 17): random sequences of the public calls and of the
+// outside world's answers (fetch outcomes, time passing, sleep, wake signals), on fake timers,
+// with the invariants checked after every step. A fixed seed in CI; MBT_RUNS=n for more runs,
+// MBT_SEED=n for another sequence.
+import { makeToken } from '@access-manager/testing';
+import fc from 'fast-check';
+import { type Subscription, toArray } from 'rxjs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AccessManager } from './accessManager.js';
+import type { AccessToken } from './accessToken.js';
+import { FatalFetchError, FetchFailedError } from './errors.js';
+import type {
+  AccessManagerEvent,
+  AccessManagerState,
+  FetchedToken,
+  FetchTokenContext,
+} from './types.js';
+
+const RUNS = Number(process.env.MBT_RUNS ?? 1_000);
+const SEED = Number(process.env.MBT_SEED ?? 17);
+const T0 = Date.UTC(2026, 0, 1, 12);
+const H = 3_600_000;
+const nowS = () => Math.floor(Date.now() / 1000);
+const noop = () => {};
+
+type Answer = 'token' | 'stated' | 'retryable' | 'fatal' | 'hang';
+type Pushed = 'valid' | 'malformed' | 'expired' | 'future' | 'otherIdentity' | 'notString';
+
+/** The real system under test and what the test saw of it. */
+class World {
+  readonly fetches: Array<{
+    context: FetchTokenContext;
+    settled: boolean;
+    resolve: (answer: string | FetchedToken) => void;
+    reject: (error: unknown) => void;
+  }> = [];
+  wake: (() => void) | null = null;
+  readonly manager: AccessManager;
+  /** Each token on token$ with the time it came: the adoption order. */
+  readonly adopted: AccessToken[] = [];
+  readonly events: AccessManagerEvent[] = [];
+  readonly subscriptions: Subscription[] = [];
+  /** Tokens the world made that a manager must never adopt. */
+  readonly bad = new Set<string>();
+  closed = false;
+  /** The identity of the first token adopted since reset(). */
+  identity: string | undefined;
+  /** After reset(): no fetch until something asks for a token. */
+  quietSince: number | null = null;
+  eventsAtClose = 0;
+
+  constructor(initial: string | undefined) {
+    this.manager = new AccessManager({
+      ...(initial === undefined ? {} : { token: initial }),
+      fetchToken: (context) =>
+        new Promise((resolve, reject) => {
+          const fetch = { context, settled: false, resolve, reject };
+          const settle =
+            <T>(then: (value: T) => void) =>
+            (value: T) => {
+              fetch.settled = true;
+              then(value);
+            };
+          fetch.resolve = settle(resolve);
+          fetch.reject = settle(reject);
+          context.signal.addEventListener('abort', () => fetch.reject(context.signal.reason));
+          this.fetches.push(fetch);
+        }),
+      wakeSignals: (onWake) => {
+        this.wake = onWake;
+        return () => {
+          this.wake = null;
+        };
+      },
+      random: () => 0.5,
+      retry: { minDelayMs: 1_000, maxDelayMs: 30_000 },
+    });
+    this.subscriptions.push(
+      this.manager.token$.subscribe((token) => {
+        // Every check a token must pass, held against the truth (the device clock is right here).
+        expect(this.bad.has(token.jwt), `adopted a bad token ${token}`).toBe(false);
+        expect(token.expiresAt.getTime()).toBeGreaterThan(Date.now());
+        this.identity ??= token.identity; // under identity 'fixed', until reset()
+        expect(token.identity).toBe(this.identity);
+        this.adopted.push(token);
+      }),
+      this.manager.events$.subscribe((event) => this.events.push(event)),
+    );
+  }
+
+  /** Fetch calls under way: not settled, not aborted. */
+  inFlight() {
+    return this.fetches.filter((fetch) => !fetch.settled && !fetch.context.signal.aborted);
+  }
+
+  async settle(): Promise<void> {
+    await vi.advanceTimersByTimeAsync(0);
+  }
+
+  /** The invariants, after every step. */
+  async check(): Promise<void> {
+    const { manager } = this;
+    const state = manager.getState();
+    expect(this.inFlight().length).toBeLessThanOrEqual(1);
+    if (this.quietSince !== null) expect(this.fetches.length).toBe(this.quietSince);
+    if (this.closed) {
+      expect(state.status).toBe('closed');
+      expect(this.events.length).toBe(this.eventsAtClose);
+      expect(vi.getTimerCount()).toBe(0);
+      await this.lateSubscribersComplete();
+      return;
+    }
+    // getState() agrees with the token held, and token$'s last value is it.
+    expect(state.token?.jwt ?? null).toBe(manager.token);
+    if (state.token) expect(this.adopted.at(-1)).toBe(state.token);
+    expect(state.tokenStatus === 'none').toBe(state.token === null);
+    // tokenUpdated in adoption order on every stream.
+    const updated = this.events.flatMap((e) => (e.type === 'tokenUpdated' ? [e.token] : []));
+    expect(updated).toEqual(this.adopted);
+    // For a token, the manager's tokenWillExpire comes before its tokenExpired.
+    const warned = new Set<AccessToken>();
+    for (const event of this.events) {
+      if (event.type === 'tokenWillExpire') warned.add(event.token);
+      if (event.type === 'tokenExpired') expect(warned.has(event.token)).toBe(true);
+    }
+    // A late subscriber gets the current state and token at once.
+    const late: AccessManagerState[] = [];
+    const tokens: AccessToken[] = [];
+    manager.state$.subscribe((s) => late.push(s)).unsubscribe();
+    manager.token$.subscribe((t) => tokens.push(t)).unsubscribe();
+    expect(late).toEqual([state]);
+    expect(tokens).toEqual(state.token ? [state.token] : []);
+  }
+
+  async lateSubscribersComplete(): Promise<void> {
+    const { manager } = this;
+    const done = (source: typeof manager.events$ | typeof manager.token$ | typeof manager.state$) =>
+      new Promise<unknown[]>((resolve) => {
+        (source as typeof manager.events$).pipe(toArray()).subscribe(resolve as never);
+      });
+    const [tokens, events, states] = await Promise.race([
+      Promise.all([done(manager.token$), done(manager.events$), done(manager.state$)]),
+      new Promise<never>((_, reject) =>
+        queueMicrotask(() => reject(new Error('a stream did not complete'))),
+      ),
+    ]);
+    expect(tokens).toEqual([]);
+    expect(events).toEqual([]);
+    expect((states as AccessManagerState[]).map((s) => s.status)).toEqual(['closed']);
+  }
+
+  close(): void {
+    this.manager.close();
+    if (!this.closed) this.eventsAtClose = this.events.length;
+    this.closed = true;
+    this.quietSince = null;
+  }
+
+  /** Something asked for a token: fetching is allowed again. */
+  asked(): void {
+    this.quietSince = null;
+  }
+}
+
+type Command = fc.AsyncCommand<object, World>;
+const command = (name: string, run: (world: World) => Promise<void> | void): Command => ({
+  check: () => true,
+  async run(_model, world) {
+    await run(world);
+    await world.settle();
+    await world.check();
+  },
+  toString: () => name,
+});
+
+const pushed = (kind: Pushed, world: World): string => {
+  const t = nowS();
+  const made = {
+    valid: () => makeToken({ iat: t, ttl: 3600 }),
+    malformed: () => 'not.a.jwt',
+    expired: () => makeToken({ iat: t - 3 * 3600, ttl: 3600 }),
+    future: () => makeToken({ iat: t + 2 * 3600, ttl: 3600 }), // the device clock is behind
+    otherIdentity: () =>
+      makeToken({ iat: t, ttl: 3600, identity: world.identity === 'bob' ? 'carol' : 'bob' }),
+    notString: () => undefined as unknown as string,
+  }[kind]();
+  const bad =
+    kind === 'otherIdentity' ? world.identity !== undefined : kind !== 'valid' && kind !== 'future';
+  if (bad) world.bad.add(made);
+  return made;
+};
+
+const commands = [
+  fc
+    .constantFrom<Pushed>('valid', 'malformed', 'expired', 'future', 'otherIdentity', 'notString')
+    .map((kind) =>
+      command(`updateToken(${kind})`, (world) => {
+        const jwt = pushed(kind, world);
+        world.asked(); // (an expired one starts a fetch: the app asked for a token)
+        world.manager.updateToken(jwt).catch(noop);
+      }),
+    ),
+  fc.boolean().map((force) =>
+    command(`refresh(${force ? 'force' : ''})`, (world) => {
+      world.asked();
+      world.manager.refresh({ force }).catch(noop);
+    }),
+  ),
+  fc.constant(
+    command('reset()', (world) => {
+      world.manager.reset();
+      world.identity = undefined;
+      world.quietSince = world.fetches.length;
+    }),
+  ),
+  fc.constant(
+    command('close', (world) => {
+      world.close();
+    }),
+  ),
+  fc.constantFrom(undefined, 1_000, 60_000, Number.POSITIVE_INFINITY).map((timeoutMs) =>
+    command(`getToken(${timeoutMs ?? ''})`, (world) => {
+      world.asked();
+      world.manager.getToken(timeoutMs === undefined ? {} : { timeoutMs }).catch(noop);
+    }),
+  ),
+  fc.constantFrom(1_000, 10_000, 45_000, 5 * 60_000, 20 * 60_000).map((ms) =>
+    command(`advance(${ms})`, async () => {
+      await vi.advanceTimersByTimeAsync(ms);
+    }),
+  ),
+  fc.constantFrom(1, 3, 9).map((hours) =>
+    command(`sleep(${hours} h)`, async () => {
+      // The device sleeps: the wall clock jumps, no timer runs; then it wakes.
+      vi.setSystemTime(Date.now() + hours * H);
+      await vi.advanceTimersByTimeAsync(31_000);
+    }),
+  ),
+  fc.constant(command('wake', (world) => world.wake?.())),
+  fc.constantFrom<Answer>('token', 'stated', 'retryable', 'fatal', 'hang').map((answer) =>
+    command(`answer(${answer})`, (world) => {
+      const fetch = world.inFlight()[0];
+      if (!fetch || answer === 'hang') return;
+      const token = makeToken({ iat: nowS(), ttl: 3600 });
+      if (answer === 'token') fetch.resolve(token);
+      else if (answer === 'stated') fetch.resolve({ token, serverTime: Date.now() });
+      else if (answer === 'retryable') fetch.reject(new FetchFailedError('503', { status: 503 }));
+      else fetch.reject(new FatalFetchError('401', { status: 401 }));
+    }),
+  ),
+];
+
+describe('the manager, model-based', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it(`keeps every invariant through ${RUNS} random sequences (seed ${SEED})`, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.commands(commands, { maxCommands: 30 }),
+        async (startsWithToken, sequence) => {
+          vi.useFakeTimers({ now: T0 });
+          const world = new World(
+            startsWithToken ? makeToken({ iat: nowS(), ttl: 3600 }) : undefined,
+          );
+          try {
+            await world.settle();
+            await world.check();
+            await fc.asyncModelRun(() => ({ model: {}, real: world }), sequence);
+            // Then close, if no command did: nothing emitted, no timer, every stream completes.
+            world.close();
+            await world.settle();
+            await world.check();
+          } finally {
+            world.manager.close();
+            for (const subscription of world.subscriptions) subscription.unsubscribe();
+            vi.useRealTimers();
+          }
+        },
+      ),
+      { numRuns: RUNS, seed: SEED, endOnFailure: true },
+    );
+  }, 120_000);
+});

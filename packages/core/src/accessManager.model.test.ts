@@ -255,32 +255,36 @@ describe('the manager, model-based', () => {
     vi.useRealTimers();
   });
 
-  it(`keeps every invariant through ${RUNS} random sequences (seed ${SEED})`, async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.boolean(),
-        fc.commands(commands, { maxCommands: 30 }),
-        async (startsWithToken, sequence) => {
-          vi.useFakeTimers({ now: T0 });
-          const world = new World(
-            startsWithToken ? makeToken({ iat: nowS(), ttl: 3600 }) : undefined,
-          );
-          try {
-            await world.settle();
-            await world.check();
-            await fc.asyncModelRun(() => ({ model: {}, real: world }), sequence);
-            // Then close, if no command did: nothing emitted, no timer, every stream completes.
-            world.close();
-            await world.settle();
-            await world.check();
-          } finally {
-            world.manager.close();
-            for (const subscription of world.subscriptions) subscription.unsubscribe();
-            vi.useRealTimers();
-          }
-        },
-      ),
-      { numRuns: RUNS, seed: SEED, endOnFailure: true },
-    );
-  }, 120_000);
+  it(
+    `keeps every invariant through ${RUNS} random sequences (seed ${SEED})`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.boolean(),
+          fc.commands(commands, { maxCommands: 30 }),
+          async (startsWithToken, sequence) => {
+            vi.useFakeTimers({ now: T0 });
+            const world = new World(
+              startsWithToken ? makeToken({ iat: nowS(), ttl: 3600 }) : undefined,
+            );
+            try {
+              await world.settle();
+              await world.check();
+              await fc.asyncModelRun(() => ({ model: {}, real: world }), sequence);
+              // Then close, if no command did: nothing emitted, no timer, every stream completes.
+              world.close();
+              await world.settle();
+              await world.check();
+            } finally {
+              world.manager.close();
+              for (const subscription of world.subscriptions) subscription.unsubscribe();
+              vi.useRealTimers();
+            }
+          },
+        ),
+        { numRuns: RUNS, seed: SEED, endOnFailure: true },
+      );
+    },
+    30_000 + RUNS * 60,
+  );
 });

@@ -1,0 +1,104 @@
+import type { Observable } from 'rxjs';
+import type { AccessToken } from './accessToken.js';
+import { Broadcast, Mailbox } from './broadcast.js';
+import type { Clock } from './clock.js';
+import type { AccessManagerError } from './errors.js';
+import { ListenerFacade } from './listenerFacade.js';
+import type { Logger } from './logger.js';
+import type { AccessManagerEvent, AccessManagerState } from './types.js';
+
+/**
+ * The manager's delivery side: its three streams, one {@link Mailbox} for them and the listeners,
+ * the constructor's queue, and the one way each kind of news goes out (`emit`, `report`,
+ * `deliverAdoption`, `publish`). Nothing goes out after `close()`, whoever called it.
+ */
+export abstract class EventDelivery extends ListenerFacade {
+  readonly #mailbox: Mailbox;
+  readonly #tokens: Broadcast<AccessToken>;
+  readonly #events: Broadcast<AccessManagerEvent>;
+  readonly #states: Broadcast<AccessManagerState>;
+  /** Events raised during construction wait here for a microtask, so that `events$` right after `new` hears them. */
+  #queue: AccessManagerEvent[] | null = [];
+  /** The last snapshot published on `state$`. */
+  #published: AccessManagerState | null = null;
+  protected readonly logger: Logger;
+  /** The last error, until a token is adopted (`getState().lastError`). */
+  protected lastError: AccessManagerError | null = null;
+  protected closed = false;
+
+  /** The current token at once (when there is one), then every token adopted; completes on `close()`. */
+  readonly token$: Observable<AccessToken>;
+  /** The current state at once, then every change; completes on `close()`. */
+  readonly state$: Observable<AccessManagerState>;
+  /** Every lifecycle event as it happens (no replay); completes on `close()`. */
+  readonly events$: Observable<AccessManagerEvent>;
+
+  constructor(clock: Clock, logger: Logger) {
+    const mailbox = new Mailbox();
+    super(clock, mailbox);
+    this.#mailbox = mailbox;
+    this.logger = logger;
+    this.#tokens = new Broadcast(mailbox);
+    this.#events = new Broadcast(mailbox);
+    this.#states = new Broadcast(mailbox);
+    this.token$ = this.#tokens.observe(() => this.getState().token);
+    this.state$ = this.#states.observe(() => this.getState());
+    this.events$ = this.#events.observe();
+    queueMicrotask(() => {
+      const queued = this.#queue ?? [];
+      this.#queue = null;
+      for (const event of queued) this.#events.next(event);
+    });
+  }
+
+  abstract getState(): AccessManagerState;
+
+  /** The tokens to come, without replay (for `getToken`'s wait). */
+  protected nextTokens(): Observable<AccessToken> {
+    return this.#tokens.observe();
+  }
+
+  /** `initial`: the constructor's token error (see `ListenerFacade.supersede`). */
+  protected emit(event: AccessManagerEvent, initial?: boolean): void {
+    if (this.closed) return;
+    if (this.#queue) this.#queue.push(event);
+    else this.#events.next(event);
+    this.hear(event, initial);
+  }
+
+  protected report(error: AccessManagerError, initial?: boolean): void {
+    this.lastError = error;
+    this.logger.warn(`${error.name}: ${error.message}`);
+    this.emit({ type: 'error', error }, initial);
+  }
+
+  /**
+   * One delivery for the three streams, queued behind any under way, so that every stream hears
+   * adoptions in their order even when a subscriber adopts another token meanwhile. The snapshot
+   * first, so that a subscriber of token$ that reads getState() sees this token.
+   */
+  protected deliverAdoption(token: AccessToken): void {
+    this.#mailbox.post(() => {
+      this.publish();
+      this.#tokens.next(token);
+      this.emit({ type: 'tokenUpdated', token });
+    });
+  }
+
+  /** Emits the state on `state$` when it changed since last published. */
+  protected publish(): void {
+    const state = this.getState();
+    if (state === this.#published) return;
+    this.#published = state;
+    this.#states.next(state);
+  }
+
+  /** The manager closed: drops the listeners and what waits for them, completes every stream. */
+  protected completeStreams(): void {
+    this.closeListeners();
+    this.#queue = null;
+    this.#tokens.complete();
+    this.#events.complete();
+    this.#states.complete();
+  }
+}

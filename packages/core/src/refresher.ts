@@ -1,0 +1,165 @@
+import type { AccessToken } from './accessToken.js';
+import { type AccessManagerError, DETERMINISTIC_CODES, StaleTokenError } from './errors.js';
+import type { FetchResult } from './fetchAttempt.js';
+import type { Logger } from './logger.js';
+import { type FlightOptions, RefreshFlight } from './refreshFlight.js';
+import type { TokenHold } from './tokenHold.js';
+import type { CheckedToken } from './tokenPolicy.js';
+import type { RefreshReason } from './types.js';
+
+/** What the refresh orchestration reads of the manager (its {@link TokenHold}), and asks of it. */
+export interface RefreshHost {
+  readonly hold: TokenHold;
+  /** Why a valid token is not adopted, in words (and its `tokenNotAdopted`); undefined to adopt. */
+  whyNot(token: AccessToken, refused: boolean): string | undefined;
+  adopt(checked: CheckedToken): void;
+  report(error: AccessManagerError): void;
+  /** A fetched token was adopted: tab sharing posts it. */
+  fetched(token: AccessToken): void;
+  reconcile(): void;
+}
+
+/**
+ * The refresh orchestration: the one {@link RefreshFlight} under way (fetch, backoff, wait), the
+ * fatal failure that stops fetching, and what each answer means (TanStack Query's `Query` around
+ * its `Retryer`). A fetched token that fails its checks, or is no better than the one held, is an
+ * error to retry unless it would fail again; a token adopted meanwhile may answer the refresh.
+ */
+export class Refresher {
+  /** The refresh under way, if any. */
+  flight: RefreshFlight | null = null;
+  /** The fatal error that stopped fetching, until `refresh()`, `reset()` or an adopted token. */
+  failure: AccessManagerError | null = null;
+  readonly #options: FlightOptions;
+  readonly #host: RefreshHost;
+
+  readonly #logger: Logger;
+
+  constructor(options: FlightOptions, host: RefreshHost, logger: Logger) {
+    this.#options = options;
+    this.#host = host;
+    this.#logger = logger;
+  }
+
+  /** `refresh()`: joins the flight under way (forced: see `AccessManager.refresh`), or starts one. */
+  refresh(reason: RefreshReason, force: boolean): Promise<AccessToken> {
+    const flight = this.flight;
+    if (!flight) {
+      this.failure = null; // asked for again: a fatal error no longer stands
+      return this.start(reason, force).promise;
+    }
+    if (force) {
+      flight.refuse(this.#host.hold.token);
+      if (flight.running && flight.adoptions < this.#host.hold.adoptions) {
+        flight.abort(new StaleTokenError('Replaced by a forced refresh.'));
+        this.attempt(flight);
+      }
+    }
+    return flight.promise;
+  }
+
+  /** `waitMs`: the first attempt waits this long (for another tab's token: at start-up, on waking). */
+  start(reason: RefreshReason, refused: boolean, waitMs = 0): RefreshFlight {
+    const flight = new RefreshFlight(reason, this.#options);
+    if (refused) flight.refuse(this.#host.hold.token);
+    this.flight = flight;
+    if (waitMs) {
+      flight.defer(this.#options.clock.now() + waitMs);
+      this.#host.reconcile();
+    } else this.attempt(flight);
+    return flight;
+  }
+
+  attempt(flight: RefreshFlight): void {
+    flight.start(
+      this.#host.hold.adoptions,
+      (result) => this.#received(flight, result),
+      (error) => this.#failed(flight, error),
+    );
+    this.#host.reconcile();
+  }
+
+  /**
+   * A token was adopted. A refresh that waits to retry has what it was for, and so has a forced
+   * one given a token that expires no sooner than the refused one, from any source: its callers
+   * get this token, and a fetch under way is aborted.
+   */
+  adopted(token: AccessToken): void {
+    const flight = this.flight;
+    this.failure = null;
+    if (flight && (!flight.running || token.expiresAt.getTime() >= flight.refusedExpiresAt)) {
+      this.flight = null;
+      flight.abort(new StaleTokenError('Answered by a token adopted meanwhile.'));
+      flight.resolve(token);
+    }
+  }
+
+  /** The device woke: a retry waiting for its backoff runs now (not before `Retry-After`). */
+  wake(now: number): void {
+    this.flight?.wake(now);
+  }
+
+  /** Aborts the refresh under way and forgets a fatal failure (`reset()`, `close()`). */
+  forget(error: AccessManagerError): void {
+    const flight = this.flight;
+    this.flight = this.failure = null;
+    flight?.abort(error);
+    flight?.reject(error);
+  }
+
+  #received(flight: RefreshFlight, result: FetchResult): void {
+    const host = this.#host;
+    let checked: CheckedToken;
+    try {
+      checked = host.hold.check(result.jwt, result);
+    } catch (error) {
+      this.#failed(flight, error as AccessManagerError);
+      return;
+    }
+    const why = host.whyNot(checked.token, flight.refused);
+    if (!why) {
+      this.flight = null;
+      host.adopt(checked);
+      flight.resolve(checked.token);
+      host.fetched(checked.token);
+      return;
+    }
+    host.hold.estimate(checked.skew);
+    const held = host.hold.token;
+    if (held && !host.hold.due() && !flight.refused) {
+      this.#settle(flight, held); // nothing newer, but nothing needed yet either
+    } else {
+      this.#failed(flight, new StaleTokenError(`The token server sent a token that ${why}.`));
+    }
+  }
+
+  #settle(flight: RefreshFlight, token: AccessToken): void {
+    this.flight = null;
+    flight.resolve(token);
+    this.#host.reconcile();
+  }
+
+  #failed(flight: RefreshFlight, error: AccessManagerError): void {
+    const host = this.#host;
+    // A token adopted while this attempt ran (pushed with updateToken) and not yet due answers
+    // the refresh: no error to report, nothing to retry.
+    const held = host.hold.token;
+    if (held && flight.adoptions < host.hold.adoptions && !host.hold.due() && !flight.refused) {
+      this.#settle(flight, held);
+      return;
+    }
+    host.report(error);
+    // A fatal answer, or a token that would fail its checks again, ends the refresh.
+    if (
+      error.code === 'fetch_failed' ? !error.retryable : DETERMINISTIC_CODES.includes(error.code)
+    ) {
+      this.failure = error;
+      this.flight = null;
+      flight.reject(error);
+    } else {
+      const delay = flight.wait(error, this.#options.clock.now());
+      this.#logger.info(`Next token fetch in ${Math.round(delay)} ms.`);
+    }
+    host.reconcile();
+  }
+}

@@ -1,0 +1,50 @@
+import type { ClockSkew } from './clockSkew.js';
+import type { Logger } from './logger.js';
+import type { SharedToken, TabSharingHost } from './tabSharing.js';
+import type { Plan, TokenHold } from './tokenHold.js';
+import type { CheckedToken } from './tokenPolicy.js';
+
+/** What the tab-sharing glue reads of the manager besides its {@link TokenHold}. */
+export interface SharingFacts {
+  logger: Logger;
+  /** Under `identity: 'any'`, another tab's token is held to the token held instead of the anchor. */
+  identityAny: boolean;
+  closed(): boolean;
+  /** Whether a forced refresh is under way (the held token was refused). */
+  refused(): boolean;
+  adopt(checked: CheckedToken, plan: Plan): void;
+}
+
+/** The clock offset to share with another tab: only one that rests on a stated server time. */
+export const sharedOffset = (skew: ClockSkew): number | undefined =>
+  skew.source === 'server' ? skew.offsetMs : undefined;
+
+/**
+ * The tab-sharing glue: what the manager lets its channel do (see `TabSharingHost`). It gives the
+ * token held while it has not expired; checks another tab's token as any token, its server time
+ * being this tab's clock moved by the sender's stated offset (without one, it is not taken as
+ * just minted: this tab does not know when it was); and holds it to the identity and account of
+ * the anchor, or of the token held under `identity: 'any'` (a tab does not change user because
+ * another tab did). It lives apart so that tab sharing's own code stays out of the manager's
+ * bundle until `tabSharing()` is imported.
+ */
+export const sharingHost = (hold: TokenHold, facts: SharingFacts): TabSharingHost => ({
+  logger: facts.logger,
+  held: () => {
+    const { token, deadlines } = hold;
+    if (!token || !deadlines || hold.now() >= deadlines.expireAt) return null;
+    return { jwt: token.jwt, offsetMs: sharedOffset(hold.skew) };
+  },
+  check: ({ jwt, offsetMs }: SharedToken) => {
+    if (facts.closed()) return null;
+    const serverTime = offsetMs === undefined ? undefined : hold.now() + offsetMs;
+    return hold.check(
+      jwt,
+      { jwt, serverTime },
+      false,
+      facts.identityAny ? hold.token : hold.anchor,
+    );
+  },
+  context: () => ({ held: hold.token, due: hold.due(), refused: facts.refused() }),
+  adopt: facts.adopt,
+});

@@ -1,0 +1,119 @@
+import type { AccessToken } from './accessToken.js';
+import type { Clock } from './clock.js';
+import { type ClockSkew, initialSkew } from './clockSkew.js';
+import { computeDeadlines, type Deadlines } from './deadlines.js';
+import type { FetchResult } from './fetchAttempt.js';
+import type { GrantRegistry } from './grantRegistry.js';
+import type { Logger } from './logger.js';
+import { type CheckedToken, checkToken } from './tokenPolicy.js';
+import type { AccessManagerOptions } from './types.js';
+
+/** A change to a token's deadlines: a token from another tab plans its refresh later. */
+export type Plan = (deadlines: Deadlines) => Deadlines;
+
+/**
+ * The one owner of the facts about the token held: the token, its deadlines on the local clock,
+ * the anchor that fixes identity, account and services, the clock estimate, the adoptions
+ * counted, and which deadline events were given. It checks candidates against them (pure reads)
+ * and changes them only in `hold`, `estimate` and `forget`; the manager decides when.
+ */
+export class TokenHold {
+  token: AccessToken | null = null;
+  deadlines: Deadlines | null = null;
+  /** The first token adopted (since `reset()`), whose identity, account and services are fixed. */
+  anchor: AccessToken | null = null;
+  skew: ClockSkew = initialSkew;
+  /** Tokens adopted so far: orders fetches and adoptions without trusting the wall clock. */
+  adoptions = 0;
+  warned = false;
+  expired = false;
+  readonly #clock: Clock;
+  readonly #options: Omit<AccessManagerOptions, 'token'>;
+  readonly #grants: GrantRegistry;
+  readonly #logger: Logger;
+
+  constructor(
+    clock: Clock,
+    options: Omit<AccessManagerOptions, 'token'>,
+    grants: GrantRegistry,
+    logger: Logger,
+  ) {
+    this.#clock = clock;
+    this.#options = options;
+    this.#grants = grants;
+    this.#logger = logger;
+  }
+
+  now(): number {
+    return this.#clock.now();
+  }
+
+  /** Whether the held token needs replacing: none, or past its refresh point. */
+  due(): boolean {
+    return !this.deadlines || this.now() >= this.deadlines.refreshAt;
+  }
+
+  /**
+   * Checks a candidate (throws its typed error). `fetched`: it came from `fetchToken` (with
+   * `serverTime`, if the server stated one). A token refused as expired that nothing dated leaves
+   * its age in the clock estimate, for the next token to confirm (see `ClockSkew.suspect`).
+   */
+  check(
+    jwt: unknown,
+    fetched?: FetchResult,
+    minted = fetched ? fetched.serverTime === undefined : !this.#options.fetchToken,
+    anchor = this.#options.identity === 'any' ? null : this.anchor,
+  ): CheckedToken {
+    return checkToken(jwt, {
+      now: this.now(),
+      skew: this.skew,
+      serverTime: fetched?.serverTime,
+      minted,
+      anchor,
+      requiredGrants: this.#grants.keys(),
+      remember: (skew) => {
+        this.skew = skew;
+      },
+      note: (line) => this.#logger.warn(line),
+    });
+  }
+
+  /** Holds a checked token: its deadlines from the clock estimate (`follower`: see `Plan`). */
+  hold({ token, skew }: CheckedToken, follower?: Plan): void {
+    this.token = token;
+    this.skew = skew;
+    this.anchor ??= token;
+    this.warned = this.expired = false;
+    this.#plan(token, follower);
+    this.adoptions++;
+  }
+
+  /** A token not adopted still says what it says of the server's clock: the held one is planned anew. */
+  estimate(skew: ClockSkew): void {
+    if (this.token && skew.offsetMs !== this.skew.offsetMs) {
+      this.skew = skew;
+      this.#plan(this.token);
+    }
+  }
+
+  /** Forgets the token and the anchor (`reset()`, `close()`); the clock estimate stays. */
+  forget(): void {
+    this.token = this.deadlines = this.anchor = null;
+  }
+
+  #plan(token: AccessToken, follower?: Plan): void {
+    const options = this.#options;
+    const now = this.now();
+    const deadlines = computeDeadlines(token, {
+      now,
+      clockOffsetMs: this.skew.offsetMs,
+      warnBeforeMs: options.warnBeforeMs ?? 180_000,
+      refreshBeforeMs: options.refreshBeforeMs,
+      random: options.random ?? Math.random,
+    });
+    this.deadlines = follower ? follower(deadlines) : deadlines;
+    // An event already given stands only while its deadline is still behind us.
+    this.warned &&= now >= deadlines.warnAt;
+    this.expired &&= now >= deadlines.expireAt;
+  }
+}

@@ -5,6 +5,7 @@ import { EmptyError, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AccessManager } from './accessManager.js';
 import { FatalFetchError, InvalidOptionError } from './errors.js';
+import { fetchTokenFrom } from './fetchTokenFrom.js';
 import type { Logger } from './logger.js';
 import { tabSharing } from './tabSharing.js';
 import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
@@ -314,6 +315,56 @@ describe('bad input gets a clear error', () => {
 });
 
 describe('decided and documented', () => {
+  it('cross-origin: fetchTokenFrom reads Date, Age and Retry-After only when the server exposes them; a body serverTime needs none', async () => {
+    // What a browser hands script for a cross-origin answer: the CORS-safelisted headers, plus
+    // those listed in Access-Control-Expose-Headers.
+    const safelisted = [
+      'cache-control',
+      'content-language',
+      'content-length',
+      'content-type',
+      'expires',
+      'last-modified',
+      'pragma',
+    ];
+    const answer = (
+      status: number,
+      body: string,
+      headers: Record<string, string>,
+      exposed: string[],
+    ) =>
+      new Response(status === 200 ? body : null, {
+        status,
+        headers: Object.fromEntries(
+          Object.entries(headers).filter(
+            ([name]) => safelisted.includes(name) || exposed.includes(name),
+          ),
+        ),
+      });
+    const date = 'Thu, 01 Jan 2026 12:00:00 GMT';
+    const jwt = fresh();
+    const served = { date, age: '30', 'retry-after': '120', 'content-type': 'application/json' };
+    const context = { signal: new AbortController().signal, reason: 'manual' as const, attempt: 1 };
+    let exposed: string[] = [];
+    let status = 200;
+    let body = JSON.stringify({ token: jwt });
+    vi.stubGlobal('fetch', async () => answer(status, body, served, exposed));
+    const from = fetchTokenFrom('https://tokens.example.test/token');
+    await expect(from(context)).resolves.toEqual({ token: jwt, serverTime: undefined });
+    exposed = ['date', 'age', 'retry-after'];
+    await expect(from(context)).resolves.toEqual({
+      token: jwt,
+      serverTime: Date.parse(date) + 500 + 30_000,
+    });
+    exposed = [];
+    body = JSON.stringify({ token: jwt, serverTime: 1_767_268_800_000 });
+    await expect(from(context)).resolves.toEqual({ token: jwt, serverTime: 1_767_268_800_000 });
+    status = 503;
+    await expect(from(context)).rejects.toMatchObject({ status: 503, retryAfterMs: undefined });
+    exposed = ['retry-after'];
+    await expect(from(context)).rejects.toMatchObject({ status: 503, retryAfterMs: 120_000 });
+  });
+
   it('only the fetched token is posted to other tabs, not one a token$ subscriber pushes during its adoption', async () => {
     const channel = `core-v3-posted-${process.pid}`;
     const listener = new BroadcastChannel(channel);

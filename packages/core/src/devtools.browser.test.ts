@@ -325,18 +325,12 @@ describe.runIf(hasBrowser)('no JWT where Chromium DevTools can show it', () => {
     expect(leaks(seen, jwtB)).toEqual([]);
     // Not vacuous: the walk went through the managers' private fields into the tokens' claims.
     const text = everything(seen);
-    for (const expected of [
-      'AccessToken',
-      '#token',
-      '#options',
-      'devtools-alice',
-      'devtools-bob',
-    ]) {
+    for (const expected of ['AccessToken', '#hold', '#options', 'devtools-alice', 'devtools-bob']) {
       expect(text).toContain(expected);
     }
-    // The token held was seen in the manager's private field (and walked from there or its root).
+    // The token held was seen in the manager's private TokenHold (and walked from there or its root).
     const heldToken = seen.shown.find(({ path }) =>
-      /^(console\.log#0|managerA)\.#token$/.test(path),
+      /^(console\.log#0|managerA)\.#hold\.token$/.test(path),
     );
     expect(heldToken?.text).toContain('"className":"AccessToken"');
     expect(seen.shown.length).toBeGreaterThan(300);
@@ -350,7 +344,7 @@ describe.runIf(hasBrowser)('no JWT where Chromium DevTools can show it', () => {
     expect(leaks(seen, jwtA)).toEqual([]);
     expect(leaks(seen, jwtB)).toEqual([]);
     // Not vacuous: the walk read the private fields that held the token, and they are empty now.
-    for (const field of ['managerA.#token', 'managerA.#anchor', 'managerB.#token']) {
+    for (const field of ['managerA.#hold.token', 'managerA.#hold.anchor', 'managerB.#hold.token']) {
       const shown = seen.shown.find(({ path }) => path === field);
       expect(shown?.text, field).toContain('"subtype":"null"');
     }

@@ -16,8 +16,8 @@ import { silentLogger } from './logger.js';
 import { deriveState } from './managerState.js';
 import { validateOptions } from './options.js';
 import { Refresher, type RefreshHost } from './refresher.js';
-import { sharedOffset, sharingHost } from './sharingHost.js';
-import type { TabSharing, TabSharingHost } from './tabSharing.js';
+import { type SharingFacts, sharedOffset } from './sharingHost.js';
+import type { TabSharing } from './tabSharing.js';
 import { type Plan, TokenHold } from './tokenHold.js';
 import type { CheckedToken } from './tokenPolicy.js';
 import type {
@@ -80,7 +80,7 @@ export class AccessManager extends EventDelivery {
     this.#hold = new TokenHold(clock, options, this.#grants, this.logger);
     const { fetchToken } = options;
     this.#refresher = fetchToken ? this.#refresherFor(fetchToken) : null;
-    this.#sharing = options.shareAcrossTabs?.(this.#sharingHost()) ?? null;
+    this.#sharing = options.shareAcrossTabs?.(this.#sharingFacts()) ?? null;
     let reason: RefreshReason = 'initial';
     if (token !== undefined) {
       try {
@@ -325,14 +325,15 @@ export class AccessManager extends EventDelivery {
     );
   }
 
-  #sharingHost(): TabSharingHost {
-    return sharingHost(this.#hold, {
+  #sharingFacts(): SharingFacts {
+    return {
+      hold: this.#hold,
       logger: this.logger,
       identityAny: this.#options.identity === 'any',
       closed: () => this.closed,
       refused: () => !!this.#refresher?.flight?.refused,
       adopt: (checked, plan) => this.#adopt(checked, plan),
-    });
+    };
   }
 
   #wake(): void {

@@ -53,6 +53,7 @@ export { fetchTokenFrom, parseRetryAfter } from './fetchTokenFrom.js';
 export type { GetTokenOptions } from './getToken.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
+export type { SharingFacts } from './sharingHost.js';
 export type {
   NotSharedReason,
   ShareAcrossTabs,

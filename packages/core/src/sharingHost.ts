@@ -4,8 +4,9 @@ import type { SharedToken, TabSharingHost } from './tabSharing.js';
 import type { Plan, TokenHold } from './tokenHold.js';
 import type { CheckedToken } from './tokenPolicy.js';
 
-/** What the tab-sharing glue reads of the manager besides its {@link TokenHold}. */
+/** What the manager hands `shareAcrossTabs`: its {@link TokenHold}, and a few reads and one act. */
 export interface SharingFacts {
+  hold: TokenHold;
   logger: Logger;
   /** Under `identity: 'any'`, another tab's token is held to the token held instead of the anchor. */
   identityAny: boolean;
@@ -25,10 +26,10 @@ export const sharedOffset = (skew: ClockSkew): number | undefined =>
  * being this tab's clock moved by the sender's stated offset (without one, it is not taken as
  * just minted: this tab does not know when it was); and holds it to the identity and account of
  * the anchor, or of the token held under `identity: 'any'` (a tab does not change user because
- * another tab did). It lives apart so that tab sharing's own code stays out of the manager's
- * bundle until `tabSharing()` is imported.
+ * another tab did). `tabSharing()` builds it, so that an app that does not share tabs does not
+ * bundle it.
  */
-export const sharingHost = (hold: TokenHold, facts: SharingFacts): TabSharingHost => ({
+export const sharingHost = ({ hold, ...facts }: SharingFacts): TabSharingHost => ({
   logger: facts.logger,
   held: () => {
     const { token, deadlines } = hold;

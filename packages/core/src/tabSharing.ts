@@ -3,6 +3,7 @@ import { type AdoptionContext, decideAdoption, type NotAdoptedReason } from './a
 import type { Deadlines } from './deadlines.js';
 import type { AccessManagerError } from './errors.js';
 import type { Logger } from './logger.js';
+import { type SharingFacts, sharingHost } from './sharingHost.js';
 import type { CheckedToken } from './tokenPolicy.js';
 
 /** How the managers of one browser share their tokens: what {@link tabSharing} takes. */
@@ -46,10 +47,10 @@ export interface TabSharingHost {
 }
 
 /**
- * The `shareAcrossTabs` option: what {@link tabSharing} returns. Given the manager's host, it
- * opens the manager's end of the channel, or returns null where it cannot.
+ * The `shareAcrossTabs` option: what {@link tabSharing} returns. Given what the manager hands it,
+ * it opens the manager's end of the channel, or returns null where it cannot.
  */
-export type ShareAcrossTabs = (host: TabSharingHost) => TabSharing | null;
+export type ShareAcrossTabs = (manager: SharingFacts) => TabSharing | null;
 
 /** Why a checked token from another tab is not adopted. */
 export type NotSharedReason = NotAdoptedReason | 'expires_no_later';
@@ -164,11 +165,13 @@ function offer(host: TabSharingHost, shared: SharedToken): void {
  */
 export const tabSharing =
   (options: TabSharingOptions = {}): ShareAcrossTabs =>
-  (host) => {
+  (manager) => {
     try {
-      return new TabSharing(options, host);
+      return new TabSharing(options, sharingHost(manager));
     } catch (error) {
-      host.logger.info(`Tab sharing is off: no BroadcastChannel here (${(error as Error).name}).`);
+      manager.logger.info(
+        `Tab sharing is off: no BroadcastChannel here (${(error as Error).name}).`,
+      );
       return null;
     }
   };

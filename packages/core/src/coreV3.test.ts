@@ -389,6 +389,31 @@ describe('decided and documented', () => {
     }
   });
 
+  it('another tab’s tokens with a server time that contradicts them are never taken as just minted', async () => {
+    const channel = `core-v3-untimed-${process.pid}`;
+    const { seen, logger } = lines();
+    const manager = create({ shareAcrossTabs: tabSharing({ channel }), logger });
+    const other = new BroadcastChannel(channel);
+    try {
+      // Two tokens three hours old, of one age, each with an offset that puts the server's now
+      // five hours back, before their iat: the time is not trusted, and neither token is taken
+      // as just minted (the second would confirm the first's age if they were).
+      for (const jti of ['old-1', 'old-2']) {
+        other.postMessage({
+          jwt: makeToken({ iat: nowS() - 3 * 3600, ttl: 3600, jti }),
+          offsetMs: -5 * H,
+        });
+        await delivered();
+      }
+      expect(manager.token).toBeNull();
+      expect(
+        seen.filter((line) => line.includes('its stated server time is not trusted')),
+      ).toHaveLength(2);
+    } finally {
+      other.close();
+    }
+  });
+
   it("identity: 'any' with the default channel: a tab does not adopt another identity's token from another tab", async () => {
     const channel = `core-v3-any-${process.pid}`;
     const manager = create({

@@ -39,12 +39,7 @@ export const sharingHost = ({ hold, ...facts }: SharingFacts): TabSharingHost =>
   check: ({ jwt, offsetMs }: SharedToken) => {
     if (facts.closed()) return null;
     const serverTime = offsetMs === undefined ? undefined : hold.now() + offsetMs;
-    return hold.check(
-      jwt,
-      { jwt, serverTime },
-      false,
-      facts.identityAny ? hold.token : hold.anchor,
-    );
+    return hold.check(jwt, { jwt, serverTime }, true, facts.identityAny ? hold.token : hold.anchor);
   },
   context: () => ({ held: hold.token, due: hold.due(), refused: facts.refused() }),
   adopt: facts.adopt,

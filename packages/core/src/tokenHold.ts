@@ -55,20 +55,22 @@ export class TokenHold {
 
   /**
    * Checks a candidate (throws its typed error). `fetched`: it came from `fetchToken` (with
-   * `serverTime`, if the server stated one). A token refused as expired that nothing dated leaves
+   * `serverTime`, if the server stated one). `shared`: another tab posted it (its server time is
+   * the sender's offset on this clock); this tab does not know when it was minted. A token refused as expired that nothing dated leaves
    * its age in the clock estimate, for the next token to confirm (see `ClockSkew.suspect`).
    */
   check(
     jwt: unknown,
     fetched?: FetchResult,
-    minted = fetched ? fetched.serverTime === undefined : !this.#options.fetchToken,
+    shared = false,
     anchor = this.#options.identity === 'any' ? null : this.anchor,
   ): CheckedToken {
     return checkToken(jwt, {
       now: this.now(),
       skew: this.skew,
       serverTime: fetched?.serverTime,
-      minted,
+      minted: !shared && (fetched ? fetched.serverTime === undefined : !this.#options.fetchToken),
+      untimedMinted: !shared && !!fetched,
       anchor,
       requiredGrants: this.#grants.keys(),
       remember: (skew) => {

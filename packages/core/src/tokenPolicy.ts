@@ -37,6 +37,11 @@ export interface TokenPolicy {
    */
   remember?: (skew: ClockSkew) => void;
   note?: (line: string) => void;
+  /**
+   * Whether the token counts as `minted` when its stated server time is not trusted: a fetched
+   * token then is one fetched without a stated time; another tab's is still not (default false).
+   */
+  untimedMinted?: boolean;
 }
 
 /** A stated server time this far before a token's `iat` contradicts it (server clocks differ by seconds). */
@@ -80,7 +85,7 @@ export function checkToken(jwt: unknown, policy: TokenPolicy): CheckedToken {
   if (serverTime !== undefined && trustedServerTime(token, serverTime) === undefined) {
     policy.note?.(`${name}: its stated server time is not trusted.`);
     serverTime = undefined;
-    minted = true;
+    minted = !!policy.untimedMinted;
   }
   const skew = judgeSkew(policy.skew, token, now, serverTime, minted);
   const serverNow = now + skew.offsetMs;

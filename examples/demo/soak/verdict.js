@@ -14,7 +14,7 @@ export const LIMITS = {
   heapKbPerMin: 300,
   /**
    * The same for a shorter run: in its first minutes the page still grows as it fills its
-   * 200-line timeline (3-minute runs: 156 to 276 kB/min, with the DOM nodes 640 → 1,010).
+   * 200-line timeline (3-minute runs: 122 to 276 kB/min, with the DOM nodes 640 → 1,050).
    */
   heapKbPerMinShort: 1024,
   /** A run judged over fewer minutes than this is short. */

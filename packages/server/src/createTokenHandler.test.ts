@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { jwtVerify } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTokenHandler, type TokenHandlerOptions } from './createTokenHandler.js';
@@ -625,5 +626,96 @@ describe('createTokenHandler: options that are code fail fast', () => {
     );
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-headers')).toBe('X-Session, authorization');
+  });
+});
+
+describe('createTokenHandler: whatever authorize throws, a 500 and one log line', () => {
+  const throwing = (what: string): PropertyDescriptor => ({
+    get() {
+      throw new Error(`the ${what} getter threw`);
+    },
+  });
+  const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+  revoke();
+  const thrown: [string, () => unknown][] = [
+    [
+      'an error whose name getter throws',
+      () => Object.defineProperty(new Error('x'), 'name', throwing('name')),
+    ],
+    [
+      'an error whose message getter throws',
+      () => Object.defineProperty(new Error('x'), 'message', throwing('message')),
+    ],
+    ['an object without a prototype', () => Object.create(null)],
+    ['an object whose toString throws', () => ({ toString: throwing('toString').get })],
+    ['a revoked proxy', () => revoked],
+    [
+      'a proxy that throws on every trap',
+      () =>
+        new Proxy(
+          {},
+          new Proxy(
+            {},
+            {
+              get: () => () => {
+                throw new Error('trap');
+              },
+            },
+          ),
+        ),
+    ],
+    ['a symbol', () => Symbol('thrown')],
+  ];
+
+  for (const [name, make_] of thrown) {
+    it(`${name}, thrown or rejected`, async () => {
+      for (const async of [false, true]) {
+        const log = logger();
+        const handler = make({
+          logger: log,
+          authorize: async
+            ? () => Promise.reject(make_())
+            : () => {
+                throw make_();
+              },
+        });
+        const response = await handler(new Request(URL_));
+        expect(response.status).toBe(500);
+        expect(await response.json()).toEqual({ error: 'internal_error' });
+        expect(log.lines).toHaveLength(1);
+        expect(log.lines[0]).toMatch(/^token handler: authorize\(\) threw, answering 500: /);
+      }
+    });
+  }
+
+  it('any value at all (fast-check), and a logger that throws too', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.anything(),
+        fc.boolean(),
+        fc.boolean(),
+        async (value, async, logThrows) => {
+          let lines = 0;
+          const handler = make({
+            logger: {
+              warn: () => {},
+              error: () => {
+                lines += 1;
+                if (logThrows) throw new Error('logger down');
+              },
+            },
+            authorize: async
+              ? () => Promise.reject(value)
+              : () => {
+                  throw value;
+                },
+          });
+          const response = await handler(new Request(URL_));
+          expect(response.status).toBe(500);
+          expect(lines).toBe(1);
+        },
+      ),
+      { seed: 18, numRuns: 200 },
+    );
   });
 });

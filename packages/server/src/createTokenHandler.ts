@@ -1,3 +1,4 @@
+import { describeError } from './describeError.js';
 import { AccessTokenError, InvalidOptionError, MissingCredentialsError } from './errors.js';
 import type { Grant } from './grants.js';
 import { hasSyncHmac } from './hmac.js';
@@ -346,8 +347,13 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
   const given = options.logger;
   const report: Report =
     given === undefined ? consoleOncePerCause() : (level, _cause, message) => given[level](message);
-  const log = (cause: string, message: string): void =>
-    report('error', cause, redact(message, secrets));
+  // A logger that throws must not turn a 500 into a rejected handler: the line is lost, the
+  // answer is not.
+  const log = (cause: string, message: string): void => {
+    try {
+      report('error', cause, redact(message, secrets));
+    } catch {}
+  };
   // The identity warning names no identity, so it says all it has to say the first time.
   let identityWarned = false;
   const identityLogger = {
@@ -398,9 +404,6 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
 
   const failure = (headers: Record<string, string> | undefined): TokenReply =>
     json(500, '{"error":"internal_error"}', headers);
-
-  const describeError = (error: unknown): string =>
-    error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
   const threw = (
     error: unknown,

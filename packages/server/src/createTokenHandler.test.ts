@@ -42,7 +42,7 @@ describe('createTokenHandler: the token', () => {
     const handler = make({ now: () => Date.UTC(2026, 2, 1, 10, 0, 0) });
     const response = await handler(new Request(URL_));
     expect(response.status).toBe(200);
-    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('cache-control')).toBe('private, no-store');
     expect(response.headers.get('content-type')).toBe('application/json');
     const body = (await response.json()) as Record<string, string>;
     expect(Object.keys(body)).toEqual(['token', 'identity', 'expiresAt', 'serverTime']);
@@ -146,7 +146,7 @@ describe('createTokenHandler: refusals', () => {
       const response = await make({ authorize: () => result })(new Request(URL_));
       expect(response.status).toBe(401);
       expect(await response.json()).toEqual({ error: 'unauthorized' });
-      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('cache-control')).toBe('private, no-store');
     }
   });
 
@@ -391,7 +391,7 @@ describe('createTokenHandler: failures are 500 with a generic body and one preci
   const expectGeneric = async (response: Response): Promise<void> => {
     expect(response.status).toBe(500);
     expect(await response.json()).toEqual({ error: 'internal_error' });
-    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('cache-control')).toBe('private, no-store');
   };
 
   it('authorize throwing: logs its error, with secrets and tokens redacted', async () => {
@@ -717,5 +717,58 @@ describe('createTokenHandler: whatever authorize throws, a 500 and one log line'
       ),
       { seed: 18, numRuns: 200 },
     );
+  });
+});
+
+describe('createTokenHandler: caching, challenges and the headers a page may read', () => {
+  const origin = 'https://app.example.com';
+
+  it('sends Cache-Control: private, no-store and Pragma: no-cache (RFC 6749 §5.1) on every answer', async () => {
+    const handler = make({
+      authorize: (request) => (request.headers.has('x-no') ? null : { identity: 'alice' }),
+    });
+    const answers = [
+      await handler(new Request(URL_)),
+      await handler(new Request(URL_, { headers: { 'x-no': '1' } })),
+      await handler(new Request(URL_, { method: 'PUT' })),
+      await make({ authorize: () => ({ identity: '' }), logger: logger() })(new Request(URL_)),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 401, 405, 500]);
+    for (const answer of answers) {
+      expect(answer.headers.get('cache-control')).toBe('private, no-store');
+      expect(answer.headers.get('pragma')).toBe('no-cache');
+    }
+  });
+
+  it('challenges a 401 with WWW-Authenticate: Bearer (RFC 9110 §15.5.2), or the one given', async () => {
+    const refused = await make({ authorize: () => null })(new Request(URL_));
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer');
+    const own = make({ authorize: () => null, wwwAuthenticate: 'Session realm="app"' });
+    expect((await own(new Request(URL_))).headers.get('www-authenticate')).toBe(
+      'Session realm="app"',
+    );
+    const granted = await make()(new Request(URL_));
+    expect(granted.headers.get('www-authenticate')).toBeNull();
+  });
+
+  it('refuses a wwwAuthenticate that is not a challenge when the handler is made', () => {
+    for (const bad of ['', ' Bearer', 'Bearer\r\nSet-Cookie: a=1', 'Bearer\u0000', 42]) {
+      expect(() => make({ wwwAuthenticate: bad as never })).toThrow(
+        expect.objectContaining({ code: 'invalid_option' }),
+      );
+    }
+  });
+
+  it('exposes Date, Age and Retry-After to a listed origin, which fetchTokenFrom reads', async () => {
+    const handler = make({ cors: { origins: [origin] } });
+    const allowed = await handler(new Request(URL_, { headers: { origin } }));
+    expect(allowed.headers.get('access-control-expose-headers')).toBe('Date, Age, Retry-After');
+    const refused = await make({ cors: { origins: [origin] }, authorize: () => null })(
+      new Request(URL_, { headers: { origin } }),
+    );
+    expect(refused.headers.get('access-control-expose-headers')).toBe('Date, Age, Retry-After');
+    const other = await handler(new Request(URL_, { headers: { origin: 'https://evil.example' } }));
+    expect(other.headers.get('access-control-expose-headers')).toBeNull();
   });
 });

@@ -87,6 +87,11 @@ export interface TokenHandlerOptions extends Omit<MintOptions, 'logger' | 'nbf'>
   /** Largest POST body accepted, in bytes; larger is 413. Default 16,384. */
   maxBodyBytes?: number | undefined;
   /**
+   * The challenge a 401 carries in `WWW-Authenticate` (RFC 9110 requires one), such as
+   * `Bearer realm="app"`: an auth scheme, then its parameters. Default `Bearer`.
+   */
+  wwwAuthenticate?: string | undefined;
+  /**
    * Receives one line per 500 and the identity warning (once per handler); never a secret or a
    * token. Without one, each cause of trouble is written to `console` once.
    */
@@ -194,6 +199,9 @@ function resolveCredentials(given: Credentials | undefined): Credentials {
 
 // An HTTP token (RFC 9110): what a header name is made of.
 const headerName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// A challenge (RFC 9110 §11.3): an auth scheme (a token), then parameters of visible ASCII,
+// spaces and tabs; no CR, LF or NUL, which would end the header.
+const challenge = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t][\x20-\x7e\t]*)?$/;
 
 /** Checks the options that are code, not deployment: these throw when the handler is made. */
 function checkOptions(options: TokenHandlerOptions): void {
@@ -261,6 +269,15 @@ function checkOptions(options: TokenHandlerOptions): void {
       }
     }
   }
+  const { wwwAuthenticate } = options;
+  if (
+    wwwAuthenticate !== undefined &&
+    (typeof wwwAuthenticate !== 'string' || !challenge.test(wwwAuthenticate))
+  ) {
+    throw new InvalidOptionError(
+      `wwwAuthenticate must be a challenge such as 'Bearer realm="app"' (an auth scheme, then parameters; no line breaks); got ${describeValue(wwwAuthenticate)}.`,
+    );
+  }
   if (options.ttl !== undefined) assertTtl(options.ttl, options.allowShortTtl === true);
   if (options.maxTtl !== undefined) {
     assertTtl(options.maxTtl, options.allowShortTtl === true);
@@ -303,7 +320,8 @@ async function isWithin(request: Request, limit: number): Promise<boolean> {
  * Makes the token endpoint: a web-standard `(request: Request) => Promise<Response>` for Node's
  * and Bun's fetch servers, Deno, Workers and framework route handlers (or `node:http` and Express
  * through {@link toNodeListener}). It answers `{ token, identity, expiresAt }` (`expiresAt` in ISO
- * 8601) with `Cache-Control: no-store`: what the core's `fetchTokenFrom(url)` reads.
+ * 8601) with `Cache-Control: private, no-store` and `Pragma: no-cache`: what the core's
+ * `fetchTokenFrom(url)` reads.
  *
  * HEAD, served with GET, is answered as GET without a body.
  *
@@ -372,6 +390,7 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
   const preflightMethods = [...methods].join(', ');
   const preflightHeaders = (cors?.allowHeaders ?? ['authorization', 'content-type']).join(', ');
   const preflightMaxAge = String(cors?.maxAge ?? 600);
+  const wwwAuthenticate = options.wwwAuthenticate ?? 'Bearer';
 
   // No object spread on this path: `{ ...a, b }` takes a slow path in Node 20's V8 (about a
   // microsecond), which the endpoint benchmark shows.
@@ -379,9 +398,12 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
     if (!cors) return undefined;
     const origin = request.headers.get('origin');
     if (origin === null || !origins.has(origin)) return { vary: 'Origin' };
+    // A cross-origin page sees only the safelisted headers unless told: fetchTokenFrom reads
+    // Date and Age (the clock-skew estimate without a serverTime) and Retry-After (429, 503).
     const headers: Record<string, string> = {
       vary: 'Origin',
       'access-control-allow-origin': origin,
+      'access-control-expose-headers': 'Date, Age, Retry-After',
     };
     if (cors.credentials) headers['access-control-allow-credentials'] = 'true';
     return headers;
@@ -393,9 +415,13 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
     extra: Record<string, string> | undefined,
     allowHeader?: string,
   ): TokenReply => {
+    // RFC 6749 §5.1: an answer with a token says no-store and, for HTTP/1.0 caches, Pragma:
+    // no-cache; `private` for the CDNs that rewrite caching rules but keep private answers out.
+    // Every answer says so: none of them may be served from a cache to another request.
     const headers: Record<string, string> = {
       'content-type': 'application/json',
-      'cache-control': 'no-store',
+      'cache-control': 'private, no-store',
+      pragma: 'no-cache',
     };
     if (extra !== undefined) Object.assign(headers, extra);
     if (allowHeader !== undefined) headers['allow'] = allowHeader;
@@ -429,7 +455,9 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
     headers: Record<string, string> | undefined,
   ): TokenReply | Promise<TokenReply> {
     if (result === null || result === undefined) {
-      return json(401, '{"error":"unauthorized"}', headers);
+      const refused = json(401, '{"error":"unauthorized"}', headers);
+      refused.headers['www-authenticate'] = wwwAuthenticate;
+      return refused;
     }
     if (typeof result !== 'object') {
       log(

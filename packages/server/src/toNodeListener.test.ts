@@ -114,7 +114,7 @@ describe('toNodeListener with a token handler', () => {
     );
     const response = await fetch(`${url}/token`);
     expect(response.status).toBe(200);
-    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('cache-control')).toBe('private, no-store');
     expect(response.headers.get('content-type')).toBe('application/json');
     const body = (await response.json()) as { token: string; identity: string; expiresAt: string };
     expect(body.identity).toBe('alice');
@@ -224,7 +224,7 @@ describe('toNodeListener with a token handler', () => {
     expect(head.status).toBe(200);
     expect(head.body).toBe('');
     expect(head.headers['content-length']).toBe(String(Buffer.byteLength(get.body)));
-    expect(head.headers['cache-control']).toBe('no-store');
+    expect(head.headers['cache-control']).toBe('private, no-store');
   });
 
   it('answers CORS preflights over node:http', async () => {

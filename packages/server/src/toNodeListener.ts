@@ -136,7 +136,7 @@ function readBody(
 // A new object each time: writeReply adds to the headers it is given.
 const requestTimeout = (): TokenReply => ({
   status: 408,
-  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+  headers: { 'content-type': 'application/json', 'cache-control': 'private, no-store' },
   body: '{"error":"request_timeout"}',
 });
 
@@ -169,7 +169,7 @@ function fail(response: ServerResponse): void {
   }
   response.writeHead(500, {
     'content-type': 'application/json',
-    'cache-control': 'no-store',
+    'cache-control': 'private, no-store',
     connection: 'close',
   });
   response.end('{"error":"internal_error"}');

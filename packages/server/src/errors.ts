@@ -5,6 +5,7 @@ export type AccessTokenErrorCode =
   | 'invalid_api_key_secret'
   | 'invalid_identity'
   | 'reserved_identity_characters'
+  | 'identity_too_long'
   | 'invalid_ttl'
   | 'invalid_nbf'
   | 'invalid_region'
@@ -77,11 +78,22 @@ export class InvalidIdentityError extends AccessTokenError {
   }
 }
 
-/** Under `strictIdentity: true`, the identity holds a character Twilio asks to avoid. */
+/**
+ * Under `strictIdentity: true`, the identity holds a character Twilio refuses (a control
+ * character, a space, `<>"{}|\^` or a backtick) or asks to avoid (RFC 3986's reserved ones and %).
+ */
 export class ReservedIdentityCharactersError extends AccessTokenError {
   override name = 'ReservedIdentityCharactersError';
   constructor(message: string, options?: AccessTokenErrorOptions) {
     super('reserved_identity_characters', message, options);
+  }
+}
+
+/** Under `strictIdentity: true`, the identity is longer than Twilio's 256 characters. */
+export class IdentityTooLongError extends AccessTokenError {
+  override name = 'IdentityTooLongError';
+  constructor(message: string, options?: AccessTokenErrorOptions) {
+    super('identity_too_long', message, options);
   }
 }
 

@@ -22,6 +22,7 @@ export {
 export type { AccessTokenErrorCode, AccessTokenErrorOptions } from './errors.js';
 export {
   AccessTokenError,
+  IdentityTooLongError,
   InvalidAccountSidError,
   InvalidApiKeySecretError,
   InvalidApiKeySidError,

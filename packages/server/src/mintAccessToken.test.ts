@@ -1,8 +1,13 @@
+import fc from 'fast-check';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import twilio from 'twilio';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { decodeAccessToken } from './decodeAccessToken.js';
-import { AccessTokenError } from './errors.js';
+import {
+  AccessTokenError,
+  IdentityTooLongError,
+  ReservedIdentityCharactersError,
+} from './errors.js';
 import {
   ChatGrant,
   type Grant,
@@ -449,8 +454,115 @@ describe('identities with reserved characters', () => {
       expect(warn, character).toHaveBeenCalledTimes(1);
     }
     const warn = vi.fn();
-    mintAccessToken({ ...base, identity: 'Alice_Smith-1.2~zoë 用户', logger: { warn } });
+    mintAccessToken({ ...base, identity: 'Alice_Smith-1.2~zoë.用户', logger: { warn } });
     expect(warn).not.toHaveBeenCalled();
+  });
+});
+
+describe('identities Twilio refuses (Voice 31105, Conversations 54351)', () => {
+  const base = { accountSid: ACCOUNT_SID, apiKeySid: API_KEY_SID, apiKeySecret: SECRET };
+  // Control characters, space, RFC 2396's delims and unwise characters: refused by Twilio.
+  const refused = [
+    ' ',
+    '\n',
+    '\t',
+    '\u0000',
+    '\u001f',
+    '\u007f',
+    '\u0085',
+    '<',
+    '>',
+    '"',
+    '{',
+    '}',
+    '|',
+    '\\',
+    '^',
+    '`',
+  ];
+  const codeOf = (identity: string): string | undefined => {
+    try {
+      mintAccessToken({ ...base, identity, strictIdentity: true });
+      return undefined;
+    } catch (error) {
+      return (error as { code?: string }).code;
+    }
+  };
+
+  it('refuses each of them under strictIdentity, naming the character, never the identity', () => {
+    for (const character of refused) {
+      let message = '';
+      try {
+        mintAccessToken({ ...base, identity: `alice${character}1`, strictIdentity: true });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ReservedIdentityCharactersError);
+        message = (error as Error).message;
+      }
+      expect(message, JSON.stringify(character)).toMatch(/contains (U\+00[0-9A-F]{2}|space|".")/);
+      expect(message).not.toContain('alice');
+    }
+    expect(() => mintAccessToken({ ...base, identity: 'a b\nc', strictIdentity: true })).toThrow(
+      'identity (5 characters) contains space, U+000A, which Twilio refuses or asks to avoid in identities.',
+    );
+  });
+
+  it('refuses an identity over 256 characters under strictIdentity, and takes 256', () => {
+    expect(codeOf('a'.repeat(256))).toBeUndefined();
+    // 256 characters outside the BMP are 512 UTF-16 code units: still 256 characters.
+    expect(codeOf('😀'.repeat(256))).toBeUndefined();
+    expect(codeOf('a'.repeat(257))).toBe('identity_too_long');
+    expect(() =>
+      mintAccessToken({ ...base, identity: 'a'.repeat(1_000_000), strictIdentity: true }),
+    ).toThrow(IdentityTooLongError);
+  });
+
+  it('mints them by default, as the official helper does, with one warning naming what is wrong', () => {
+    for (const identity of ['alice smith', 'a\u0000b', '<a>', 'a'.repeat(300)]) {
+      const warn = vi.fn();
+      const token = mintAccessToken({
+        ...base,
+        identity,
+        logger: { warn },
+        now: () => 1_767_268_800_000,
+      });
+      const theirs = new Official(ACCOUNT_SID, API_KEY_SID, SECRET, { identity });
+      expect(decodeAccessToken(token).payload.grants).toEqual(
+        (decodeAccessToken(theirs.toJwt()).payload as { grants: unknown }).grants,
+      );
+      expect(warn, JSON.stringify(identity)).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]![0]).toMatch(/strictIdentity/);
+    }
+  });
+
+  it('under strictIdentity, mints exactly the identities of 1 to 256 characters without them (fast-check)', () => {
+    // Written apart from the implementation's pattern: by code point.
+    const refusedCharacter = (character: string): boolean => {
+      const code = character.codePointAt(0)!;
+      return (
+        code <= 0x20 ||
+        (code >= 0x7f && code <= 0x9f) ||
+        `<>"{}|\\^\`!*'();:@&=+$,/?%#[]`.includes(character)
+      );
+    };
+    // Every Latin-1 code point (controls, space, the delims), and a few beyond.
+    const character = fc.oneof(
+      fc.integer({ min: 0, max: 0xff }).map((code) => String.fromCharCode(code)),
+      fc.constantFrom('é', '用', '😀', '\u2028'),
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ minLength: 1, maxLength: 20, unit: character }),
+          fc.string({ minLength: 250, maxLength: 260, unit: fc.constantFrom('a', ' ', '😀', '<') }),
+        ),
+        (identity) => {
+          const characters = [...identity];
+          const ok = characters.length <= 256 && !characters.some(refusedCharacter);
+          expect(codeOf(identity) === undefined, JSON.stringify(identity)).toBe(ok);
+        },
+      ),
+      { seed: 18, numRuns: 300 },
+    );
   });
 });
 

@@ -65,7 +65,10 @@ describe('validation, for any input', () => {
         fc.stringMatching(/^[0-9a-f]{32}$/),
         fc.stringMatching(/^[0-9A-F]{32}$/),
         fc.string({ minLength: 1 }),
-        fc.string({ minLength: 1 }).filter((s) => !/[!*'();:@&=+$,/?%#[\]]/.test(s)),
+        // What strictIdentity takes: no reserved, control or unwise character, nor a space.
+        fc
+          .string({ minLength: 1, maxLength: 256 })
+          .filter((s) => !/[!*'();:@&=+$,/?%#[\]<>"{}|\\^`\s]/.test(s) && !/[\p{Cc}]/u.test(s)),
         fc.integer({ min: 180, max: 86_400 }),
         (account, key, secret, identity, ttl) => {
           const token = mintAccessToken({

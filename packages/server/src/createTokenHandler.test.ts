@@ -772,3 +772,68 @@ describe('createTokenHandler: caching, challenges and the headers a page may rea
     expect(other.headers.get('access-control-expose-headers')).toBeNull();
   });
 });
+
+describe('createTokenHandler: a time limit on authorize', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const settledWithin = async <T>(promise: Promise<T>, ms: number): Promise<boolean> => {
+    let settled = false;
+    void promise.then(() => {
+      settled = true;
+    });
+    await vi.advanceTimersByTimeAsync(ms);
+    return settled;
+  };
+
+  it('answers 503 authorize_timeout with one log line when authorize hangs past 10 s', async () => {
+    vi.useFakeTimers();
+    const log = logger();
+    let late: (value: { identity: string }) => void = () => {};
+    const handler = make({
+      logger: log,
+      cors: { origins: ['https://app.example.com'] },
+      authorize: () =>
+        new Promise((resolve) => {
+          late = resolve;
+        }),
+    });
+    const answer = handler(new Request(URL_, { headers: { origin: 'https://app.example.com' } }));
+    expect(await settledWithin(answer, 9_999)).toBe(false);
+    expect(await settledWithin(answer, 1)).toBe(true);
+    const response = await answer;
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ error: 'authorize_timeout' });
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(log.lines).toEqual([
+      'token handler: authorize() did not settle within 10000 ms, answering 503.',
+    ]);
+    late({ identity: 'alice' });
+    await vi.advanceTimersByTimeAsync(1);
+    expect(log.lines).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('takes authorizeTimeoutMs, 0 for none, and leaves no timer behind a prompt authorize', async () => {
+    vi.useFakeTimers();
+    const hanging = () => new Promise<null>(() => {});
+    const short = make({ authorize: hanging, authorizeTimeoutMs: 50, logger: logger() });
+    const answer = short(new Request(URL_));
+    expect(await settledWithin(answer, 50)).toBe(true);
+    expect((await answer).status).toBe(503);
+    const unbounded = make({ authorize: hanging, authorizeTimeoutMs: 0 })(new Request(URL_));
+    expect(await settledWithin(unbounded, 3_600_000)).toBe(false);
+    const prompt = make({ authorize: async () => ({ identity: 'alice' }) });
+    expect((await prompt(new Request(URL_))).status).toBe(200);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('refuses an authorizeTimeoutMs that is not a non-negative integer', () => {
+    for (const bad of [-1, 1.5, '10', Number.NaN]) {
+      expect(() => make({ authorizeTimeoutMs: bad as never })).toThrow(
+        expect.objectContaining({ code: 'invalid_option' }),
+      );
+    }
+  });
+});

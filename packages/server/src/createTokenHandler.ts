@@ -92,6 +92,12 @@ export interface TokenHandlerOptions extends Omit<MintOptions, 'logger' | 'nbf'>
    */
   wwwAuthenticate?: string | undefined;
   /**
+   * How long an asynchronous `authorize` may take, in milliseconds; past it the answer is 503
+   * `{ "error": "authorize_timeout" }` and one log line, and its late result is dropped.
+   * Default 10,000; `0` for no limit. A synchronous `authorize` is never timed.
+   */
+  authorizeTimeoutMs?: number | undefined;
+  /**
    * Receives one line per 500 and the identity warning (once per handler); never a secret or a
    * token. Without one, each cause of trouble is written to `console` once.
    */
@@ -269,7 +275,17 @@ function checkOptions(options: TokenHandlerOptions): void {
       }
     }
   }
-  const { wwwAuthenticate } = options;
+  const { wwwAuthenticate, authorizeTimeoutMs } = options;
+  if (
+    authorizeTimeoutMs !== undefined &&
+    (typeof authorizeTimeoutMs !== 'number' ||
+      !Number.isSafeInteger(authorizeTimeoutMs) ||
+      authorizeTimeoutMs < 0)
+  ) {
+    throw new InvalidOptionError(
+      `authorizeTimeoutMs must be a non-negative integer of milliseconds; got ${describeValue(authorizeTimeoutMs)}.`,
+    );
+  }
   if (
     wwwAuthenticate !== undefined &&
     (typeof wwwAuthenticate !== 'string' || !challenge.test(wwwAuthenticate))
@@ -325,7 +341,8 @@ async function isWithin(request: Request, limit: number): Promise<boolean> {
  *
  * HEAD, served with GET, is answered as GET without a body.
  *
- * Statuses: 200; 401 when `authorize` returns null; 405 for other methods (with `Allow`); 413 for
+ * Statuses: 200; 401 (with `WWW-Authenticate`) when `authorize` returns null; 503 when an
+ * asynchronous `authorize` takes longer than `authorizeTimeoutMs` (10 s); 405 for other methods (with `Allow`); 413 for
  * a POST body over `maxBodyBytes`; 403 for a preflight from an origin not listed; 500, with a
  * generic body and one precise log line, for a throwing `authorize` or an `authorize` result that
  * cannot be minted. Missing or invalid credentials throw here, when the handler is made.
@@ -391,6 +408,7 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
   const preflightHeaders = (cors?.allowHeaders ?? ['authorization', 'content-type']).join(', ');
   const preflightMaxAge = String(cors?.maxAge ?? 600);
   const wwwAuthenticate = options.wwwAuthenticate ?? 'Bearer';
+  const authorizeTimeoutMs = options.authorizeTimeoutMs ?? 10_000;
 
   // No object spread on this path: `{ ...a, b }` takes a slow path in Node 20's V8 (about a
   // microsecond), which the endpoint benchmark shows.
@@ -518,12 +536,43 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
     }
     // A synchronous authorize is answered synchronously: no promise turns on the hot path.
     if (result !== null && typeof result === 'object' && 'then' in result) {
-      return Promise.resolve(result).then(
+      const settled = Promise.resolve(result).then(
         (value) => grant(value, headers),
         (error: unknown) => threw(error, 'authorize_threw', 'authorize() threw', headers),
       );
+      return authorizeTimeoutMs === 0 ? settled : withinLimit(settled, headers);
     }
     return grant(result, headers);
+  }
+
+  /**
+   * The answer of an asynchronous authorize, or a 503 once `authorizeTimeoutMs` has passed: a
+   * session store that never answers must not hold the request (and its socket) for ever. A late
+   * answer, or a late rejection, settles a promise already settled: nothing happens.
+   */
+  function withinLimit(
+    settled: Promise<TokenReply>,
+    headers: Record<string, string> | undefined,
+  ): Promise<TokenReply> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        log(
+          'authorize_timeout',
+          `token handler: authorize() did not settle within ${authorizeTimeoutMs} ms, answering 503.`,
+        );
+        resolve(json(503, '{"error":"authorize_timeout"}', headers));
+      }, authorizeTimeoutMs);
+      settled.then(
+        (reply) => {
+          clearTimeout(timer);
+          resolve(reply);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   function reply(

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IncomingHeaders } from './incomingHeaders.js';
 import { requireNodeBuiltin } from './runtime.js';
 
@@ -8,6 +8,7 @@ const cachedHeaders = Symbol('headers');
 const cachedUrl = Symbol('url');
 const bodyOf = Symbol('body');
 const methodOf = Symbol('method');
+const responseOf = Symbol('response');
 
 /** The body a `node:http` request hands on: read already, to be streamed, or none. */
 export type IncomingBody = Uint8Array<ArrayBuffer> | 'stream' | undefined;
@@ -16,26 +17,29 @@ interface LazyRequest {
   [incoming]: IncomingMessage;
   [realRequest]: Request | undefined;
   [cachedHeaders]: IncomingHeaders | undefined;
-  [cachedUrl]: string | undefined;
+  [cachedUrl]: string;
   [bodyOf]: IncomingBody;
   [methodOf]: string;
+  [responseOf]: ServerResponse | undefined;
 }
 
-function urlOf(request: IncomingMessage): string {
-  const socket = request.socket as {
-    encrypted?: boolean;
-    localAddress?: string;
-    localPort?: number;
+/**
+ * The signal of a request whose client may go away: it aborts when the connection closes before
+ * the answer is all written, as the signals of Deno's, Bun's and `@hono/node-server`'s requests
+ * do, so that an `authorize` waiting on a slow store can give up.
+ */
+function disconnectSignal(response: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  const abort = (): void => {
+    controller.abort(new DOMException('The client closed the connection.', 'AbortError'));
   };
-  const scheme = socket.encrypted ? 'https' : 'http';
-  let host = request.headers.host;
-  if (!host) {
-    const address = socket.localAddress ?? 'localhost';
-    host = `${address.includes(':') ? `[${address}]` : address}:${socket.localPort ?? 80}`;
+  if (response.destroyed && !response.writableFinished) abort();
+  else {
+    response.once('close', () => {
+      if (!response.writableFinished) abort();
+    });
   }
-  // Express rewrites `url` under a mount path and keeps the full one in `originalUrl`.
-  const path = (request as { originalUrl?: string }).originalUrl ?? request.url ?? '/';
-  return `${scheme}://${host}${path}`;
+  return controller.signal;
 }
 
 function materialise(lazy: LazyRequest): Request {
@@ -46,6 +50,8 @@ function materialise(lazy: LazyRequest): Request {
       method: lazy[methodOf],
       headers: [...headersOf(lazy)],
     };
+    const response = lazy[responseOf];
+    if (response !== undefined) init.signal = disconnectSignal(response);
     if (body === 'stream') {
       const { Readable } = requireNodeBuiltin('node:stream', 'toNodeListener()');
       init.body = Readable.toWeb(lazy[incoming]) as ReadableStream<Uint8Array>;
@@ -53,7 +59,7 @@ function materialise(lazy: LazyRequest): Request {
     } else if (body !== undefined) {
       init.body = body;
     }
-    real = new Request(urlOf(lazy[incoming]), init);
+    real = new Request(lazy[cachedUrl], init);
     lazy[realRequest] = real;
   }
   return real;
@@ -86,12 +92,7 @@ function lazyPrototype(): object {
     },
     url: {
       get(this: LazyRequest) {
-        let url = this[cachedUrl];
-        if (url === undefined) {
-          url = urlOf(this[incoming]);
-          this[cachedUrl] = url;
-        }
-        return url;
+        return this[cachedUrl];
       },
     },
     headers: {
@@ -121,20 +122,25 @@ function lazyPrototype(): object {
 
 /**
  * A `Request` (`instanceof Request` holds) for a `node:http` request that costs almost nothing
- * until a member other than `method`, `url` and `headers.get()` is used. `rawHeaders`, in
- * `node:http`'s flat name/value form, replaces the request's own headers.
+ * until a member other than `method`, `url` and `headers.get()` is used. `url` is the request's
+ * checked URL (see `incomingTarget`). Its `signal` aborts if the connection of `response` closes
+ * before the answer is written. `rawHeaders`, in `node:http`'s flat name/value form, replaces
+ * the request's own headers.
  */
 export function incomingRequest(
   request: IncomingMessage,
   method: string,
+  url: string,
   body: IncomingBody,
+  response: ServerResponse | undefined,
   rawHeaders?: readonly string[],
 ): Request {
   const lazy = Object.create(lazyPrototype()) as LazyRequest;
   lazy[incoming] = request;
   lazy[realRequest] = undefined;
   lazy[cachedHeaders] = rawHeaders === undefined ? undefined : new IncomingHeaders(rawHeaders);
-  lazy[cachedUrl] = undefined;
+  lazy[cachedUrl] = url;
+  lazy[responseOf] = response;
   lazy[bodyOf] = body;
   lazy[methodOf] = method;
   return lazy as unknown as Request;

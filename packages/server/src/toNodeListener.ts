@@ -1,8 +1,10 @@
 import type { Buffer as NodeBuffer } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type TokenReply, tokenHandlerInternals } from './createTokenHandler.js';
+import { describeError } from './describeError.js';
 import { InvalidOptionError } from './errors.js';
 import { type IncomingBody, incomingRequest } from './incomingRequest.js';
+import { incomingTarget } from './incomingTarget.js';
 import { type Logger, redact } from './logger.js';
 import { requireNodeBuiltin } from './runtime.js';
 import { describeValue } from './validation.js';
@@ -140,31 +142,55 @@ const requestTimeout = (): TokenReply => ({
   body: '{"error":"request_timeout"}',
 });
 
+// A request line and Host that make no URL of this server: nothing of it reaches the handler.
+const badRequest = (): TokenReply => ({
+  status: 400,
+  headers: { 'content-type': 'application/json', 'cache-control': 'private, no-store' },
+  body: '{"error":"bad_request"}',
+});
+
+/**
+ * Whether the answer is someone else's now: a middleware in front (a connect-timeout 503)
+ * answered first, or the client went away. Writing then would throw ERR_HTTP_HEADERS_SENT out of
+ * a promise callback, which ends the process.
+ */
+const answeredOrGone = (response: ServerResponse): boolean =>
+  response.headersSent || response.destroyed;
+
 function writeReply(response: ServerResponse, reply: TokenReply, close: boolean): void {
+  if (answeredOrGone(response)) return;
   const headers: Record<string, string | number> = reply.headers;
   headers['content-length'] = Buffer.byteLength(reply.body);
-  // Past a refused body the connection holds unread bytes: it cannot carry another request.
+  // Past a body refused or never read the connection holds unread bytes, maybe still coming a
+  // byte at a time: it cannot carry another request, and closing it is what frees the socket.
   if (close) headers['connection'] = 'close';
   response.writeHead(reply.status, headers);
   response.end(reply.body);
 }
 
-async function writeResponse(response: ServerResponse, answer: Response): Promise<void> {
-  // Answered 408 while the handler still waited for the body.
-  if (response.headersSent) return;
+async function writeResponse(
+  response: ServerResponse,
+  answer: Response,
+  close: boolean,
+): Promise<void> {
+  // Answered 408 while the handler still waited for the body, or answered by a middleware.
+  if (answeredOrGone(response)) return;
   const headers: Record<string, string | string[]> = {};
   answer.headers.forEach((value, name) => {
     if (name !== 'set-cookie') headers[name] = value;
   });
   const cookies = answer.headers.getSetCookie();
   if (cookies.length > 0) headers['set-cookie'] = cookies;
+  if (close) headers['connection'] = 'close';
   response.writeHead(answer.status, headers);
   response.end(answer.body === null ? undefined : Buffer.from(await answer.arrayBuffer()));
 }
 
 function fail(response: ServerResponse): void {
+  if (response.destroyed) return;
   if (response.headersSent) {
-    response.destroy();
+    // Ours half written: cut it, so that the client sees a broken answer, not a short one.
+    if (!response.writableEnded) response.destroy();
     return;
   }
   response.writeHead(500, {
@@ -210,19 +236,28 @@ export function toNodeListener(
   const internals = tokenHandlerInternals(handler);
   if (internals === undefined) {
     const onError = (error: unknown, response: ServerResponse): void => {
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      options.logger?.error(redact(`node listener: the handler failed, answering 500: ${reason}`));
+      try {
+        options.logger?.error(
+          redact(`node listener: the handler failed, answering 500: ${describeError(error)}`),
+        );
+      } catch {}
       fail(response);
     };
     return (request, response) => {
       const method = request.method ?? 'GET';
+      const { url, declaresBody } = incomingTarget(request);
+      if (url === undefined) {
+        writeReply(response, badRequest(), true);
+        return;
+      }
       const body: IncomingBody = method === 'GET' || method === 'HEAD' ? undefined : 'stream';
       if (body === 'stream' && bodyTimeoutMs > 0 && !request.readableEnded) {
         guardBody(request, response, bodyTimeoutMs);
       }
+      const close = body === undefined && declaresBody && !request.readableEnded;
       Promise.resolve()
-        .then(() => handler(incomingRequest(request, method, body)))
-        .then((answer) => writeResponse(response, answer))
+        .then(() => handler(incomingRequest(request, method, url, body, response)))
+        .then((answer) => writeResponse(response, answer, close))
         .catch((error: unknown) => onError(error, response));
     };
   }
@@ -231,7 +266,9 @@ export function toNodeListener(
     request: IncomingMessage,
     response: ServerResponse,
     method: string,
+    url: string,
     body: Uint8Array<ArrayBuffer> | typeof tooLarge | typeof timedOut | undefined,
+    unread: boolean,
     rawHeaders?: readonly string[],
   ): void => {
     if (body === timedOut) {
@@ -239,32 +276,48 @@ export function toNodeListener(
       return;
     }
     const refused = body === tooLarge;
-    const lazy = incomingRequest(request, method, refused ? undefined : body, rawHeaders);
+    const close = refused || unread;
+    const lazy = incomingRequest(
+      request,
+      method,
+      url,
+      refused ? undefined : body,
+      response,
+      rawHeaders,
+    );
     const replied = reply(lazy, refused ? 'too_large' : 'within_limit');
     if (replied instanceof Promise) {
       replied.then(
-        (ready) => writeReply(response, ready, refused),
+        (ready) => writeReply(response, ready, close),
         () => fail(response),
       );
     } else {
-      writeReply(response, replied, refused);
+      writeReply(response, replied, close);
     }
   };
   return (request, response) => {
     const method = request.method ?? 'GET';
     try {
+      const { url, declaresBody } = incomingTarget(request);
+      if (url === undefined) {
+        writeReply(response, badRequest(), true);
+        return;
+      }
       if (!readsBody(method)) {
-        answer(request, response, method, undefined);
+        // A body this endpoint never reads (a POST answered 405, a GET with a body) may be
+        // trickled for minutes: the answer closes the connection instead of waiting for it.
+        const unread = declaresBody && !request.readableEnded;
+        answer(request, response, method, url, undefined, unread);
         return;
       }
       // A body parser read the stream already: hand on what it left.
       if (request.readableEnded) {
         const parsed = parsedBody(request, maxBodyBytes);
-        answer(request, response, method, parsed.bytes, parsed.rawHeaders);
+        answer(request, response, method, url, parsed.bytes, false, parsed.rawHeaders);
         return;
       }
       readBody(request, maxBodyBytes, bodyTimeoutMs)
-        .then((body) => answer(request, response, method, body))
+        .then((body) => answer(request, response, method, url, body, false))
         .catch(() => fail(response));
     } catch {
       fail(response);

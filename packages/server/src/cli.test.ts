@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { jwtVerify } from 'jose';
@@ -94,6 +95,43 @@ describe('access-manager (spawned)', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain('invalid_signature');
     expect(result.stderr).not.toContain('the-wrong-secret');
+  });
+
+  it('takes both the secret and the token on standard input with "-", neither in argv', () => {
+    const token = run(['mint', '--identity', 'alice']).stdout.trim();
+    const both = run(['decode', '-', '--secret-stdin'], {
+      input: `${env.TWILIO_API_SECRET}\n${token}\n`,
+    });
+    expect(both.stderr).toBe('');
+    expect(both.code).toBe(0);
+    expect(both.stdout).toMatch(/^identity +alice$/m);
+    expect(both.stdout).toMatch(/^signature +verified \(HS256\)$/m);
+    const wrong = run(['decode', '-', '--secret-stdin'], { input: `not-it\n${token}\n` });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('invalid_signature');
+    expect(wrong.stderr).not.toContain(token);
+    const noToken = run(['decode', '-', '--secret-stdin'], { input: `${env.TWILIO_API_SECRET}\n` });
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toMatch(/the token on the next line/);
+    expect(noToken.stderr).not.toContain(env.TWILIO_API_SECRET);
+  });
+
+  it('ends quietly when the reader of its output has gone (a closed pipe)', async () => {
+    const child = spawn(process.execPath, [bin, 'mint', '--identity', 'alice'], {
+      env: { PATH: process.env['PATH'] ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // As `access-manager mint ... | (exec 0<&-)`: the reading end closes before anything is
+    // written, so the write fails with EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect(stderr).toBe('');
+    expect(code).toBe(141);
   });
 
   it('verifies with a secret from standard input or from a named variable', () => {

@@ -41,9 +41,10 @@ const usage = `Usage:
       credentials from TWILIO_ACCOUNT_SID, TWILIO_API_KEY, TWILIO_API_SECRET
       --allow-short-ttl (ttl under 180 s, for development)  --strict-identity
   access-manager decode <jwt | -> [--verify [--secret-env <NAME>] | --secret-stdin]
-      prints header, grants and expiry; --verify checks the signature with the secret in
-      TWILIO_API_SECRET (or the variable --secret-env names), --secret-stdin with the secret
-      read from standard input (then the token is an argument)
+      prints header, grants and expiry; "-" reads the token from standard input; --verify
+      checks the signature with the secret in TWILIO_API_SECRET (or the variable --secret-env
+      names), --secret-stdin with the secret read from the first line of standard input (with
+      "-", the token is on the next line)
   access-manager --version
 `;
 
@@ -272,19 +273,36 @@ function decode(args: string[], io: CliIo): number {
     );
   }
   const given = positionals[0];
-  if (fromStdin && (given === undefined || given === '-')) {
+  if (fromStdin && given === undefined) {
     throw new UsageError(
-      'With --secret-stdin the secret is on standard input: give the token as an argument.',
+      'With --secret-stdin the secret is on standard input: give the token as an argument, or "-" to read it from the line after the secret.',
     );
   }
-  const token = given === undefined || given === '-' ? io.stdin().trim() : given;
-  if (token === '') throw new UsageError('decode needs a token (or "-" to read standard input).');
+  // Standard input is read once: it may hold the secret and then the token.
+  const lines = fromStdin || given === undefined || given === '-' ? io.stdin() : '';
+  let token: string;
   let secret: string | undefined;
   if (fromStdin) {
-    secret = io.stdin().split(/\r?\n/)[0];
+    const [first, ...rest] = lines.split(/\r?\n/);
+    secret = first;
+    if (given === '-') {
+      // Neither in argv, where `ps` and shell history would show them.
+      token = rest.join('\n').trim();
+      if (!secret || token === '') {
+        throw new UsageError(
+          'With --secret-stdin and "-", standard input holds the secret on its first line and the token on the next line.',
+        );
+      }
+    } else {
+      token = given!;
+    }
     if (!secret)
       throw new MissingCredentialsError('--secret-stdin found no secret on standard input.');
-  } else if (values.verify || variable !== undefined) {
+  } else {
+    token = given === undefined || given === '-' ? lines.trim() : given;
+  }
+  if (token === '') throw new UsageError('decode needs a token (or "-" to read standard input).');
+  if (!fromStdin && (values.verify || variable !== undefined)) {
     const name = variable ?? 'TWILIO_API_SECRET';
     secret = io.env[name];
     if (!secret) throw new MissingCredentialsError(`--verify needs ${name} to be set.`);
@@ -302,6 +320,24 @@ function decode(args: string[], io: CliIo): number {
   const decoded = verifyAccessTokenSignature(token, secret);
   io.stdout(describeToken(decoded, `verified (${String(decoded.header.alg)})`, io.now()));
   return 0;
+}
+
+/**
+ * What the command does when its output cannot be written. A reader that went away
+ * (`access-manager mint ... | head -c0`) makes the write fail with EPIPE, which Node reports as
+ * an unhandled 'error' event with a stack trace: instead, the command ends at once, silently,
+ * with 141 (128 + SIGPIPE), the status a shell shows for a C tool killed by the same closed pipe.
+ * Any other write error is one line on standard error and status 1.
+ */
+export function exitOnOutputError(error: NodeJS.ErrnoException): never {
+  if (error.code !== 'EPIPE') {
+    try {
+      process.stderr.write(
+        `access-manager: cannot write the output (${error.code ?? 'write error'}).\n`,
+      );
+    } catch {}
+  }
+  process.exit(error.code === 'EPIPE' ? 141 : 1);
 }
 
 const processIo: CliIo = {

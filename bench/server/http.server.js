@@ -3,17 +3,17 @@
 // would otherwise write), `token` (toNodeListener fast path) or `fetch` (the same handler behind
 // the generic web Request/Response adapter).
 import { createServer } from 'node:http';
-import {
-  ChatGrant,
-  createTokenHandler,
-  mintAccessToken,
-  toNodeListener,
-  VoiceGrant,
-} from '@access-manager/server';
+import { pathToFileURL } from 'node:url';
 import twilio from 'twilio';
 import { chat, credentials, identity, voice } from './fixtures.js';
 
 const mode = process.argv[2];
+// http.compare.js points this at another build of the package (an older commit's dist/index.js).
+const { ChatGrant, createTokenHandler, mintAccessToken, toNodeListener, VoiceGrant } = await import(
+  process.env.BENCH_SERVER_MODULE
+    ? pathToFileURL(process.env.BENCH_SERVER_MODULE).href
+    : '@access-manager/server'
+);
 
 const handler = createTokenHandler({
   credentials,
@@ -36,11 +36,17 @@ const token = mintAccessToken({
   identity,
   grants: [new ChatGrant(chat), new VoiceGrant(voice)],
 });
-const constant = JSON.stringify({ token, identity, expiresAt: new Date().toISOString() });
+const constant = JSON.stringify({
+  token,
+  identity,
+  expiresAt: new Date().toISOString(),
+  serverTime: Date.now(),
+});
 const bare = (_request, response) => {
   response.writeHead(200, {
     'content-type': 'application/json',
-    'cache-control': 'no-store',
+    'cache-control': 'private, no-store',
+    pragma: 'no-cache',
     'content-length': Buffer.byteLength(constant),
   });
   response.end(constant);
@@ -60,7 +66,12 @@ const { AccessToken } = twilio.jwt;
 const official = (request, response) => {
   const authorization = request.headers.authorization;
   if (authorization === undefined || !authorization.startsWith('Bearer ')) {
-    response.writeHead(401, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    response.writeHead(401, {
+      'content-type': 'application/json',
+      'cache-control': 'private, no-store',
+      pragma: 'no-cache',
+      'www-authenticate': 'Bearer',
+    });
     response.end('{"error":"unauthorized"}');
     return;
   }
@@ -77,10 +88,12 @@ const official = (request, response) => {
     token: accessToken.toJwt(),
     identity: caller,
     expiresAt: new Date((Math.floor(Date.now() / 1000) + 3600) * 1000).toISOString(),
+    serverTime: Date.now(),
   });
   response.writeHead(200, {
     'content-type': 'application/json',
-    'cache-control': 'no-store',
+    'cache-control': 'private, no-store',
+    pragma: 'no-cache',
     'content-length': Buffer.byteLength(body),
   });
   response.end(body);

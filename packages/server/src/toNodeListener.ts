@@ -210,7 +210,11 @@ function fail(response: ServerResponse): void {
  * parser read it first, what it left on `req.body` is handed on: a string or bytes as they are,
  * an object as JSON with `content-type: application/json`, in both cases without the
  * `content-length`, `transfer-encoding` and `content-encoding` of the bytes the parser read.
- * A body that has not all arrived within `bodyTimeoutMs` (10 s) is answered 408.
+ * A body that has not all arrived within `bodyTimeoutMs` (10 s) is answered 408; a body the
+ * endpoint never reads closes the connection after the answer. An answer a middleware sent
+ * first is left alone. `request.signal` aborts if the client goes away before the answer.
+ * `request.url` is built from a checked `Host` and path (or an absolute-form request line);
+ * a request that makes no URL of this server is answered 400 without calling the handler.
  *
  * @example
  * ```ts

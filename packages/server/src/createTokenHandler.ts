@@ -209,6 +209,15 @@ const headerName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // spaces and tabs; no CR, LF or NUL, which would end the header.
 const challenge = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t][\x20-\x7e\t]*)?$/;
 
+/** A count option (bytes, milliseconds) is absent or a non-negative integer. */
+function assertCount(value: unknown, name: string, unit: string): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= 0)) {
+    throw new InvalidOptionError(
+      `${name} must be a non-negative integer${unit}; got ${describeValue(value)}.`,
+    );
+  }
+}
+
 /** Checks the options that are code, not deployment: these throw when the handler is made. */
 function checkOptions(options: TokenHandlerOptions): void {
   if (options === null || typeof options !== 'object') {
@@ -228,14 +237,7 @@ function checkOptions(options: TokenHandlerOptions): void {
   ) {
     throw new InvalidOptionError('methods must be a non-empty list of "GET" and "POST".');
   }
-  if (
-    maxBodyBytes !== undefined &&
-    (typeof maxBodyBytes !== 'number' || !Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 0)
-  ) {
-    throw new InvalidOptionError(
-      `maxBodyBytes must be a non-negative integer; got ${describeValue(maxBodyBytes)}.`,
-    );
-  }
+  assertCount(maxBodyBytes, 'maxBodyBytes', '');
   if (cors !== undefined) {
     if (cors === null || typeof cors !== 'object' || !Array.isArray(cors.origins)) {
       throw new InvalidOptionError('cors must be { origins: string[] }.');
@@ -275,17 +277,8 @@ function checkOptions(options: TokenHandlerOptions): void {
       }
     }
   }
-  const { wwwAuthenticate, authorizeTimeoutMs } = options;
-  if (
-    authorizeTimeoutMs !== undefined &&
-    (typeof authorizeTimeoutMs !== 'number' ||
-      !Number.isSafeInteger(authorizeTimeoutMs) ||
-      authorizeTimeoutMs < 0)
-  ) {
-    throw new InvalidOptionError(
-      `authorizeTimeoutMs must be a non-negative integer of milliseconds; got ${describeValue(authorizeTimeoutMs)}.`,
-    );
-  }
+  const { wwwAuthenticate } = options;
+  assertCount(options.authorizeTimeoutMs, 'authorizeTimeoutMs', ' of milliseconds');
   if (
     wwwAuthenticate !== undefined &&
     (typeof wwwAuthenticate !== 'string' || !challenge.test(wwwAuthenticate))

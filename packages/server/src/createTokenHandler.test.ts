@@ -829,6 +829,47 @@ describe('createTokenHandler: a time limit on authorize', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('answers once, in time, whatever authorize does and when (fast-check)', async () => {
+    vi.useFakeTimers();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 200 }),
+        fc.integer({ min: 0, max: 400 }),
+        fc.constantFrom('grant', 'refuse', 'throw', 'hang'),
+        async (limit, delay, outcome) => {
+          fc.pre(delay !== limit);
+          const log = logger();
+          const handler = make({
+            logger: log,
+            authorizeTimeoutMs: limit,
+            authorize: () =>
+              new Promise((resolve, reject) => {
+                if (outcome === 'hang') return;
+                setTimeout(() => {
+                  if (outcome === 'throw') reject(new Error('store down'));
+                  else resolve(outcome === 'grant' ? { identity: 'alice' } : null);
+                }, delay);
+              }),
+          });
+          let answers = 0;
+          const answer = handler(new Request(URL_)).then((response) => {
+            answers += 1;
+            return response;
+          });
+          await vi.advanceTimersByTimeAsync(Math.max(limit, delay) + 1);
+          expect(answers).toBe(1);
+          const { status } = await answer;
+          const late = outcome === 'hang' || delay > limit;
+          const expected = late ? 503 : { grant: 200, refuse: 401, throw: 500 }[outcome];
+          expect(status).toBe(expected);
+          expect(log.lines.length).toBe(status === 503 || status === 500 ? 1 : 0);
+          expect(vi.getTimerCount()).toBe(0);
+        },
+      ),
+      { seed: 18, numRuns: 150 },
+    );
+  });
+
   it('refuses an authorizeTimeoutMs that is not a non-negative integer', () => {
     for (const bad of [-1, 1.5, '10', Number.NaN]) {
       expect(() => make({ authorizeTimeoutMs: bad as never })).toThrow(

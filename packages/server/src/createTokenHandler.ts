@@ -529,42 +529,51 @@ export function createTokenHandler(options: TokenHandlerOptions): TokenHandler {
     }
     // A synchronous authorize is answered synchronously: no promise turns on the hot path.
     if (result !== null && typeof result === 'object' && 'then' in result) {
-      const settled = Promise.resolve(result).then(
-        (value) => grant(value, headers),
-        (error: unknown) => threw(error, 'authorize_threw', 'authorize() threw', headers),
-      );
-      return authorizeTimeoutMs === 0 ? settled : withinLimit(settled, headers);
+      return withinLimit(result as PromiseLike<AuthorizeResult | null | undefined>, headers);
     }
     return grant(result, headers);
   }
 
   /**
-   * The answer of an asynchronous authorize, or a 503 once `authorizeTimeoutMs` has passed: a
-   * session store that never answers must not hold the request (and its socket) for ever. A late
-   * answer, or a late rejection, settles a promise already settled: nothing happens.
+   * The answer for what an asynchronous authorize settles with, or a 503 once
+   * `authorizeTimeoutMs` has passed: a session store that never answers must not hold the
+   * request (and its socket) for ever. What settles after that is dropped, unminted and unlogged:
+   * the one line of this request was the 503's.
    */
   function withinLimit(
-    settled: Promise<TokenReply>,
+    result: PromiseLike<AuthorizeResult | null | undefined>,
     headers: Record<string, string> | undefined,
   ): Promise<TokenReply> {
+    const onValue = (value: AuthorizeResult | null | undefined) => grant(value, headers);
+    const onError = (error: unknown) =>
+      threw(error, 'authorize_threw', 'authorize() threw', headers);
+    if (authorizeTimeoutMs === 0) return Promise.resolve(result).then(onValue, onError);
     return new Promise((resolve, reject) => {
+      let late = false;
       const timer = setTimeout(() => {
+        late = true;
         log(
           'authorize_timeout',
           `token handler: authorize() did not settle within ${authorizeTimeoutMs} ms, answering 503.`,
         );
         resolve(json(503, '{"error":"authorize_timeout"}', headers));
       }, authorizeTimeoutMs);
-      settled.then(
-        (reply) => {
-          clearTimeout(timer);
-          resolve(reply);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
+      Promise.resolve(result)
+        .then(
+          (value) => {
+            if (late) return undefined;
+            clearTimeout(timer);
+            return onValue(value);
+          },
+          (error: unknown) => {
+            if (late) return undefined;
+            clearTimeout(timer);
+            return onError(error);
+          },
+        )
+        .then((reply) => {
+          if (reply !== undefined) resolve(reply);
+        }, reject);
     });
   }
 

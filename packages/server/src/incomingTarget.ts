@@ -3,8 +3,8 @@ import type { IncomingMessage } from 'node:http';
 /** What the `node:http` adapter needs to know of a request before a handler sees it. */
 export interface IncomingTarget {
   /**
-   * The request's URL, always one of this server (`http://<Host><path>`), or undefined when the
-   * request line and the `Host` header make none: the answer is then 400.
+   * The request's URL, always well formed (`http://<Host><path>`, the path the request's), or
+   * undefined when the request line and the `Host` header make none: the answer is then 400.
    */
   url: string | undefined;
   /** Whether the request declares a body (`content-length` above 0, or `transfer-encoding`). */
@@ -43,7 +43,7 @@ const none: IncomingTarget = { url: undefined, declaresBody: false };
 /**
  * The URL of a `node:http` request, built as `@hono/node-server` and the fetch servers of Deno
  * and Bun do: from the `Host` header and an origin-form path, or from an absolute-form request
- * line. Whatever makes no URL of this server (a `Host` of `a b` or `evil.example/x?`, two
+ * line. Whatever makes no such URL (a `Host` of `a b` or `evil.example/x?`, two
  * `Host` headers, a `*` or `ftp:` target) has none. Reads the raw headers once, in the same pass
  * noting whether a body is declared: `request.headers` would build an object of every header.
  */

@@ -142,7 +142,7 @@ const requestTimeout = (): TokenReply => ({
   body: '{"error":"request_timeout"}',
 });
 
-// A request line and Host that make no URL of this server: nothing of it reaches the handler.
+// A request line and Host that make no well-formed URL: nothing of it reaches the handler.
 const badRequest = (): TokenReply => ({
   status: 400,
   headers: { 'content-type': 'application/json', 'cache-control': 'private, no-store' },
@@ -214,7 +214,7 @@ function fail(response: ServerResponse): void {
  * endpoint never reads closes the connection after the answer. An answer a middleware sent
  * first is left alone. `request.signal` aborts if the client goes away before the answer.
  * `request.url` is built from a checked `Host` and path (or an absolute-form request line);
- * a request that makes no URL of this server is answered 400 without calling the handler.
+ * a request that makes no well-formed URL is answered 400 without calling the handler.
  *
  * @example
  * ```ts

@@ -232,7 +232,7 @@ describe('a client that goes away is noticed', () => {
   });
 });
 
-describe('request.url is always a URL of this server, or the answer is 400', () => {
+describe('request.url is always a well-formed URL with the request path, or the answer is 400', () => {
   const exchange = async (listener: NodeListener, request: string) => {
     const port = await listen(createServer(listener));
     const client = rawClient(port);

@@ -157,8 +157,12 @@ const badRequest = (): TokenReply => ({
 const answeredOrGone = (response: ServerResponse): boolean =>
   response.headersSent || response.destroyed;
 
+/**
+ * Writes an answer. Called as is only within the request event, where a response that something
+ * else answered already throws into the listener's own try (and is left alone there): the
+ * check of {@link writeLate} stays off the synchronous path of every token.
+ */
 function writeReply(response: ServerResponse, reply: TokenReply, close: boolean): void {
-  if (answeredOrGone(response)) return;
   const headers: Record<string, string | number> = reply.headers;
   headers['content-length'] = Buffer.byteLength(reply.body);
   // Past a body refused or never read the connection holds unread bytes, maybe still coming a
@@ -166,6 +170,11 @@ function writeReply(response: ServerResponse, reply: TokenReply, close: boolean)
   if (close) headers['connection'] = 'close';
   response.writeHead(reply.status, headers);
   response.end(reply.body);
+}
+
+/** Writes an answer that comes later (after an `await`), unless it is someone else's now. */
+function writeLate(response: ServerResponse, reply: TokenReply, close: boolean): void {
+  if (!answeredOrGone(response)) writeReply(response, reply, close);
 }
 
 async function writeResponse(
@@ -273,10 +282,11 @@ export function toNodeListener(
     url: string,
     body: Uint8Array<ArrayBuffer> | typeof tooLarge | typeof timedOut | undefined,
     unread: boolean,
+    late: boolean,
     rawHeaders?: readonly string[],
   ): void => {
     if (body === timedOut) {
-      writeReply(response, requestTimeout(), true);
+      writeLate(response, requestTimeout(), true);
       return;
     }
     const refused = body === tooLarge;
@@ -292,9 +302,11 @@ export function toNodeListener(
     const replied = reply(lazy, refused ? 'too_large' : 'within_limit');
     if (replied instanceof Promise) {
       replied.then(
-        (ready) => writeReply(response, ready, close),
+        (ready) => writeLate(response, ready, close),
         () => fail(response),
       );
+    } else if (late) {
+      writeLate(response, replied, close);
     } else {
       writeReply(response, replied, close);
     }
@@ -311,17 +323,17 @@ export function toNodeListener(
         // A body this endpoint never reads (a POST answered 405, a GET with a body) may be
         // trickled for minutes: the answer closes the connection instead of waiting for it.
         const unread = declaresBody && !request.readableEnded;
-        answer(request, response, method, url, undefined, unread);
+        answer(request, response, method, url, undefined, unread, false);
         return;
       }
       // A body parser read the stream already: hand on what it left.
       if (request.readableEnded) {
         const parsed = parsedBody(request, maxBodyBytes);
-        answer(request, response, method, url, parsed.bytes, false, parsed.rawHeaders);
+        answer(request, response, method, url, parsed.bytes, false, false, parsed.rawHeaders);
         return;
       }
       readBody(request, maxBodyBytes, bodyTimeoutMs)
-        .then((body) => answer(request, response, method, url, body, false))
+        .then((body) => answer(request, response, method, url, body, false, true))
         .catch(() => fail(response));
     } catch {
       fail(response);
@@ -335,8 +347,8 @@ export function toNodeListener(
  */
 function guardBody(request: IncomingMessage, response: ServerResponse, timeoutMs: number): void {
   const timer = setTimeout(() => {
-    if (request.readableEnded || response.headersSent) return;
-    writeReply(response, requestTimeout(), true);
+    if (request.readableEnded) return;
+    writeLate(response, requestTimeout(), true);
   }, timeoutMs);
   const clear = (): void => clearTimeout(timer);
   request.once('end', clear);

@@ -1,15 +1,18 @@
-// The CPU time toNodeListener(createTokenHandler(...)) spends on one request, in two builds of
-// @access-manager/server, without sockets: a request object as node:http makes it (the raw
-// headers a client sends) and a response that records what is written. Both builds are loaded
-// in one process and take turns in small batches, so that a busy moment of a shared machine
-// falls on both alike; each batch is timed by the process's own CPU time, and the figures are
-// medians over the batches. Over loopback HTTP the load generator competes for the same CPUs,
-// which makes requests per second far noisier than this.
+// The CPU time of one token request through toNodeListener(createTokenHandler(...)) in two
+// builds of @access-manager/server, over a real node:http server and real sockets on
+// 127.0.0.1, in one process. The server routes /baseline and /candidate to the two builds; one
+// client connection each sends batches of pipelined requests, the two taking turns (which goes
+// first alternates). Each batch is timed by the process's CPU time, which holds the client's
+// work too, the same for both, so a difference is the server's. A busy moment of a shared
+// machine falls on both alike; requests per second over loopback, with the load generator in
+// another process competing for the same CPUs, are far noisier than this.
 //
 //   node listener.compare.js <baseline dist/index.js> [candidate dist/index.js]
 //
-// BENCH_COMPARE_BATCHES (default 200) batches of BENCH_COMPARE_BATCH (5,000) requests for each
-// build, after a warm-up of 20 batches each.
+// BENCH_COMPARE_BATCHES (default 400) batches of BENCH_COMPARE_BATCH (200) requests for each
+// build, after a warm-up of 50 batches each.
+import { createServer } from 'node:http';
+import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chat, credentials, median, printTable, voice } from './fixtures.js';
@@ -21,12 +24,12 @@ if (baseline === undefined) {
   );
   process.exit(2);
 }
-const batches = Number(process.env.BENCH_COMPARE_BATCHES ?? 200);
-const batch = Number(process.env.BENCH_COMPARE_BATCH ?? 5000);
+const batches = Number(process.env.BENCH_COMPARE_BATCHES ?? 400);
+const batch = Number(process.env.BENCH_COMPARE_BATCH ?? 200);
 
 async function endpoint(module) {
   const { ChatGrant, createTokenHandler, toNodeListener, VoiceGrant } = await import(module);
-  const listener = toNodeListener(
+  return toNodeListener(
     createTokenHandler({
       credentials,
       authorize: (request) => {
@@ -39,47 +42,64 @@ async function endpoint(module) {
       },
     }),
   );
-  const request = {
-    method: 'GET',
-    url: '/token',
-    rawHeaders: ['host', '127.0.0.1:3000', 'authorization', 'Bearer alice', 'user-agent', 'bench'],
-    socket: { localAddress: '127.0.0.1', localPort: 3000 },
-    readableEnded: false,
-  };
-  const written = { status: 0, bytes: 0 };
-  const response = {
-    headersSent: false,
-    destroyed: false,
-    writeHead: (status) => {
-      written.status = status;
-    },
-    end: (body) => {
-      written.bytes = body.length;
-    },
-  };
-  /** CPU microseconds per request over one batch. */
-  return () => {
-    const started = process.cpuUsage();
-    for (let index = 0; index < batch; index++) listener(request, response);
-    const cpu = process.cpuUsage(started);
-    if (written.status !== 200 || written.bytes < 500) {
-      throw new Error(`answered ${written.status}, ${written.bytes} bytes`);
-    }
-    return (cpu.user + cpu.system) / batch;
-  };
 }
 
 const modules = {
   baseline: pathToFileURL(resolve(baseline)).href,
   candidate: candidate ? pathToFileURL(resolve(candidate)).href : '@access-manager/server',
 };
-const run = {
+const listeners = {
   baseline: await endpoint(modules.baseline),
   candidate: await endpoint(modules.candidate),
 };
-for (let index = 0; index < 20; index++) {
-  run.baseline();
-  run.candidate();
+const server = createServer((request, response) =>
+  (request.url === '/baseline' ? listeners.baseline : listeners.candidate)(request, response),
+);
+server.keepAliveTimeout = 60_000;
+await new Promise((ready) => server.listen(0, '127.0.0.1', ready));
+const { port } = server.address();
+
+/** A client connection that sends one batch of pipelined requests and waits for every 200. */
+async function client(name) {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise((ready) => socket.once('connect', ready));
+  const requests =
+    `GET /${name} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nauthorization: Bearer alice\r\n\r\n`.repeat(
+      batch,
+    );
+  let answered = 0;
+  let done;
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk) => {
+    for (let at = chunk.indexOf('HTTP/1.1 '); at !== -1; at = chunk.indexOf('HTTP/1.1 ', at + 1)) {
+      if (!chunk.startsWith('HTTP/1.1 200', at)) throw new Error(`${name}: not a 200`);
+      answered += 1;
+    }
+    if (answered >= batch && done) {
+      answered -= batch;
+      const finish = done;
+      done = undefined;
+      finish();
+    }
+  });
+  const send = () =>
+    new Promise((finish) => {
+      done = finish;
+      socket.write(requests);
+    });
+  return { socket, send };
+}
+
+const clients = { baseline: await client('baseline'), candidate: await client('candidate') };
+const cpuPerRequest = async (name) => {
+  const started = process.cpuUsage();
+  await clients[name].send();
+  const cpu = process.cpuUsage(started);
+  return (cpu.user + cpu.system) / batch;
+};
+for (let index = 0; index < 50; index++) {
+  await cpuPerRequest('baseline');
+  await cpuPerRequest('candidate');
 }
 const times = { baseline: [], candidate: [] };
 const ratios = [];
@@ -87,13 +107,16 @@ for (let index = 0; index < batches; index++) {
   const order = index % 2 === 0 ? ['baseline', 'candidate'] : ['candidate', 'baseline'];
   const measured = {};
   for (const name of order) {
-    measured[name] = run[name]();
+    measured[name] = await cpuPerRequest(name);
     times[name].push(measured[name]);
   }
   ratios.push(measured.candidate / measured.baseline);
 }
+for (const { socket } of Object.values(clients)) socket.destroy();
+server.close();
+
 printTable(
-  `CPU time of one token request through toNodeListener, no sockets (${batches} alternating batches of ${batch.toLocaleString('en-US')} requests each, median)`,
+  `CPU time of one token request over node:http, client included (${batches} alternating batches of ${batch} pipelined requests, median)`,
   Object.entries(times).map(([name, measured]) => ({
     build: `${name}: ${candidate === undefined && name === 'candidate' ? 'this workspace' : modules[name]}`,
     'CPU µs/request': median(measured).toFixed(2),

@@ -32,6 +32,17 @@ export type {
   TwilsockTokenRecord,
 } from './fakes/twilsockServer.js';
 export { startTwilsockFake, TOKEN_EXPIRED_STATUS, TwilsockFake } from './fakes/twilsockServer.js';
+export type {
+  VideoTokenClaims,
+  VideoTokenError,
+} from './fakes/videoAccessToken.js';
+export { checkVideoToken, VIDEO_TOKEN_EXPIRED } from './fakes/videoAccessToken.js';
+export type {
+  VideoParticipantRecord,
+  VideoSignalingFakeOptions,
+  VideoTokenRecord,
+} from './fakes/videoSignalingServer.js';
+export { startVideoSignalingFake, VideoSignalingFake } from './fakes/videoSignalingServer.js';
 export { installVoiceGlobals, LoopbackWebSocket } from './fakes/voiceGlobals.js';
 export type {
   EventSource,

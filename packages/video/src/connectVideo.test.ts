@@ -208,6 +208,34 @@ describe('connectVideo', () => {
     expect(record(connection.room$)).toEqual(['complete']);
   });
 
+  it("detach calls cancel() on the connect's promise itself, as twilio-video's CancelablePromise needs (a method that reads `this`)", async () => {
+    const { manager } = setup();
+    /** Like twilio-video's CancelablePromise: `cancel` is a prototype method using `this`. */
+    class CancelableRoomPromise extends Promise<FakeRoom> {
+      cancelled = false;
+      reject: (error: Error) => void = () => {};
+      cancel(): this {
+        this.cancelled = true;
+        this.reject(new Error('Canceled'));
+        return this;
+      }
+    }
+    let pending: CancelableRoomPromise | undefined;
+    const connect = vi.fn(() => {
+      let reject: (error: Error) => void = () => {};
+      pending = new CancelableRoomPromise((_resolve, r) => {
+        reject = r;
+      });
+      pending.reject = reject;
+      return pending;
+    });
+    const connection = connectVideo(manager, connect);
+    await vi.waitFor(() => expect(connect).toHaveBeenCalled());
+    expect(() => connection.detach()).not.toThrow();
+    expect(pending?.cancelled).toBe(true);
+    await expect(connection).rejects.toMatchObject({ code: 'closed' });
+  });
+
   it('detach removes its room listener, leaves no timer, releases the grant, and is idempotent', async () => {
     vi.useFakeTimers();
     cleanups.push(() => vi.useRealTimers());

@@ -170,8 +170,12 @@ export function connectVideo<Room extends VideoRoomLike, ConnectOptions>(
     }
     lastJwt = jwt;
     const attempt = connect(jwt, connectOptions);
-    cancel = attempt.cancel;
-    const next = await attempt;
+    // Called on the promise: twilio-video's CancelablePromise.cancel reads `this`.
+    cancel = attempt.cancel && (() => attempt.cancel?.());
+    const next = await Promise.resolve(attempt).catch((error: unknown) => {
+      // Cancelled by detach(): the connection was closed, whatever the SDK rejected with.
+      throw signal.aborted ? signal.reason : error;
+    });
     cancel = undefined;
     if (signal.aborted) {
       next.disconnect(); // nobody holds it

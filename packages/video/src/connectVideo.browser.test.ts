@@ -103,6 +103,11 @@ window.snapshot = (id) => {
     managerToken: run.manager.getState().token?.jwt ?? null,
   };
 };
+window.tryConnect = (token) =>
+  connect(token, { name: 'refused', audio: false, video: false, wsServer, insights: false }).then(
+    (room) => { room.disconnect(); return 'connected'; },
+    (error) => error.code + ' ' + error.message,
+  );
 window.detach = (id) => runs.get(id).video.detach();
 window.leave = (id) => runs.get(id).rooms.at(-1).room.disconnect();
 window.ready = true;
@@ -297,6 +302,26 @@ describe.runIf(hasBrowser)('connectVideo with the real twilio-video in Chromium'
     await expect.poll(() => participantsOf('detached')[0]?.state).toBe('ended');
     expect((await snapshot('d')).rooms[0]?.state).toBe('disconnected');
     expect(fetches.get('d')).toHaveLength(1);
+  });
+
+  it("twilio-video's connect() rejects a token Twilio would refuse, with Twilio's error", async () => {
+    const tryConnect = (token: string) =>
+      page.evaluate((jwt) => (window as any).tryConnect(jwt) as Promise<string>, token);
+    const iat = Math.floor(Date.now() / 1000) - 120;
+    const cases: Array<[string, string]> = [
+      [
+        makeToken({ grants: { video: {} }, secret, iat, ttl: 60 }),
+        '20104 Access Token expired or expiration date invalid',
+      ],
+      [
+        makeToken({ grants: { video: {} }, secret: randomSecret() }),
+        '20107 Invalid Access Token signature',
+      ],
+      [makeToken({ grants: { chat: {} }, secret }), '20106 Invalid Access Token grants'],
+      [makeToken({ grants: { video: {} }, secret }), 'connected'],
+    ];
+    for (const [token, expected] of cases) expect(await tryConnect(token)).toBe(expected);
+    expect(participantsOf('refused')).toHaveLength(1);
   });
 
   it('sent nothing beyond 127.0.0.1 and printed no console error but the two provoked', () => {

@@ -203,13 +203,13 @@ describe.runIf(hasBrowser)('the demo in Chromium, with the real SDK clients', ()
 
   // ---- the scenarios -------------------------------------------------------------------------
 
-  it('says what runs on each row: the four real SDK clients, and Video a stand-in', async () => {
+  it('says what runs on each row: the five real SDK clients (Video: signaling only)', async () => {
     const { rows } = await read();
     for (const name of REAL)
       expect(rows[name].what, name).toMatch(/, real, against a local fake Twilio endpoint$/);
     expect(rows.conversations.what).toMatch(/^@twilio\/conversations 3\./);
     expect(rows.voice.what).toMatch(/^@twilio\/voice-sdk 2\./);
-    expect(rows.video.what).toMatch(/^stand-in/);
+    expect(rows.video.what).toMatch(/^twilio-video 2\.36\.0, real, .* media not faked/);
   });
 
   it('refreshes three times, one fetch per cycle, every real client holding the new token before the old one expires', async () => {

@@ -30,7 +30,9 @@ if (options.help) {
 
 const log = (line) => console.log(`${new Date().toISOString()} ${line}`);
 const tokens = startTokenServer({ env: process.env, ttl: options.ttl, log });
-const fakes = tokens.real ? undefined : await startFakeTwilio({ log });
+const fakes = tokens.real
+  ? undefined
+  : await startFakeTwilio({ log, signingSecret: tokens.signingSecret });
 const assets = await loadAssets();
 
 async function readJson(req) {
@@ -108,7 +110,7 @@ server.listen(options.port, options.host, () => {
   console.log(
     tokens.real
       ? 'mode: real Twilio credentials from the environment; the SDKs connect to Twilio'
-      : `mode: embedded (a secret made at start, placeholder SIDs); the real ${TWILSOCK_CLIENTS.join(', ')} and voice SDK clients connect to fake Twilio endpoints on 127.0.0.1`,
+      : `mode: embedded (a secret made at start, placeholder SIDs); the real ${TWILSOCK_CLIENTS.join(', ')}, voice and video SDK clients connect to fake Twilio endpoints on 127.0.0.1`,
   );
   console.log(
     `tokens live ${options.ttl} s${options.ttl < 180 ? " (below Twilio's 180 s minimum: local use only)" : ''}`,

@@ -1,8 +1,15 @@
 // The fake Twilio endpoints the page's real SDK clients connect to, from @access-manager/testing:
-// one twilsock server per twilsock SDK (so that what each one sees is that client's alone) and
-// one Voice signaling server. Like Twilio, they refuse an expired token and end a connection
-// whose token expires; the page's controls make them send the SDKs' own token signals.
-import { ACCESS_TOKEN_INVALID, startChunderFake, startTwilsockFake } from '@access-manager/testing';
+// one twilsock server per twilsock SDK (so that what each one sees is that client's alone), one
+// Voice signaling server and one Video signaling server. Like Twilio, they refuse an expired
+// token and end a connection whose token expires (Video: it checks a token only at connect and
+// when signaling resumes, and checks its signature too); the page's controls make them send the
+// SDKs' own token signals.
+import {
+  ACCESS_TOKEN_INVALID,
+  startChunderFake,
+  startTwilsockFake,
+  startVideoSignalingFake,
+} from '@access-manager/testing';
 
 /** The twilsock SDKs on the page, each with its own fake endpoint. */
 export const TWILSOCK_CLIENTS = ['conversations', 'chat', 'sync'];
@@ -31,12 +38,14 @@ const nameOf = (jwt) => {
  * Starts the fakes on 127.0.0.1. `endpoints()` is what the page passes to the SDKs; `seen()` is
  * what each fake has received (tokens by jti and expiry, never a JWT); `act(client, action)` works a control.
  */
-export async function startFakeTwilio({ log }) {
+export async function startFakeTwilio({ log, signingSecret }) {
   const twilsock = {};
   for (const name of TWILSOCK_CLIENTS) {
     twilsock[name] = await startTwilsockFake({ closeOnExpiry: true });
   }
   const voice = await startChunderFake({ refuseExpiredTokens: true });
+  // Signaling only: no media server (the Room connects without SDP answer or ICE).
+  const video = await startVideoSignalingFake({ secret: signingSecret });
 
   /** Per open connection, the token of its latest `init` / `update` / `listen`. */
   const heldBy = (fake, records) =>
@@ -61,6 +70,14 @@ export async function startFakeTwilio({ log }) {
       received: listens.length,
       open: heldBy(voice, listens),
     };
+    // The tokens Video signaling took (connect, or sync when signaling resumed).
+    const taken = video.tokens.filter((r) => !r.refused).map((r) => ({ ...r, method: r.type }));
+    clients.video = {
+      connections: video.connectionCount,
+      received: video.tokens.length,
+      refused: video.tokens.length - taken.length,
+      open: heldBy(video, taken),
+    };
     return clients;
   }
 
@@ -79,6 +96,10 @@ export async function startFakeTwilio({ log }) {
       // next try) meets it.
       voice.registerAnswer = REGISTER_ANSWERS[action];
       count = voice.openConnections;
+    } else if (client === 'video' && action === 'expire') count = video.expire();
+    else if (client === 'video' && action === 'drop') {
+      count = video.openConnections;
+      video.dropConnections();
     } else throw new Error(`no control '${action}' for ${client}`);
     log(`fake Twilio: ${action} sent to ${client} (${count} connections)`);
     return count;
@@ -88,9 +109,11 @@ export async function startFakeTwilio({ log }) {
     endpoints: () => ({
       twilsock: Object.fromEntries(TWILSOCK_CLIENTS.map((name) => [name, twilsock[name].url])),
       chunderw: voice.host,
+      video: video.url,
     }),
     seen,
     act,
-    close: () => Promise.all([...Object.values(twilsock), voice].map((fake) => fake.close())),
+    close: () =>
+      Promise.all([...Object.values(twilsock), voice, video].map((fake) => fake.close())),
   };
 }

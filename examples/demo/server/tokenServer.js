@@ -34,6 +34,9 @@ export function startTokenServer({ env, ttl, log }) {
     warn: (m) => log(`warn: ${m}`),
     error: (m) => log(`error: ${m}`),
   };
+  // Embedded mode: the secret the fake Video signaling server checks signatures with, as Twilio
+  // checks them with the API key's secret. It is never logged nor served.
+  const signingSecret = real ? undefined : randomBytes(32).toString('base64url');
   const handler = createTokenHandler({
     ...(real
       ? {} // read from the environment by createTokenHandler
@@ -41,7 +44,7 @@ export function startTokenServer({ env, ttl, log }) {
           credentials: {
             accountSid: placeholder('AC'),
             apiKeySid: placeholder('SK'),
-            apiKeySecret: randomBytes(32).toString('base64url'),
+            apiKeySecret: signingSecret,
           },
         }),
     ttl,
@@ -101,5 +104,5 @@ export function startTokenServer({ env, ttl, log }) {
     return control;
   }
 
-  return { real, control, counts, request, change };
+  return { real, signingSecret, control, counts, request, change };
 }

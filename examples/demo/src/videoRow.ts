@@ -1,22 +1,32 @@
 import type { AccessManager } from '@access-manager/core';
-import { connectVideo, type VideoRoomLike } from '@access-manager/video';
+import { connectVideo, type VideoConnect, type VideoRoomLike } from '@access-manager/video';
 import { BehaviorSubject } from 'rxjs';
 import { decode, type RowState, type SdkRow } from './rows.js';
-import { connectStandIn, type RoomStandIn } from './videoStandIn.js';
+import { readServerState, signalFromTwilio } from './serverApi.js';
 
-/** What the row reads of a room, real or stand-in. */
+/** What the row reads of twilio-video's Room. */
 interface RoomLike extends VideoRoomLike {
   state: string;
-  name: string;
-  disconnect(error?: { code: number; message: string }): unknown;
+  on(event: string, listener: (...args: any[]) => void): unknown;
 }
 
-type Connect = (token: string, options?: object) => Promise<RoomLike>;
+type Connect = VideoConnect<RoomLike, object>;
+
+/** twilio-video's `connect`, from its own bundle (a megabyte), loaded when the row starts. */
+const loadConnect = async (): Promise<Connect> =>
+  ((await import(/* @vite-ignore */ '/real-video.js' as string)) as { connect: Connect }).connect;
+
+/** Where the Video row's signaling goes in embedded mode: the demo server's fake. */
+const fakeSignaling = async (): Promise<string | undefined> =>
+  ((await readServerState()).endpoints as { video?: string } | undefined)?.video;
 
 /**
- * The Video row. `connectVideo` connects with a token valid `minValidityMs` more, and connects
- * again with a fresh one when the room is disconnected with 20104 (AccessTokenExpired). In
- * embedded mode the room is a stand-in ({@link connectStandIn}); in real mode, twilio-video's.
+ * The Video row: the real twilio-video. `connectVideo` connects with a token valid
+ * `minValidityMs` more, and connects again with a fresh one when the Room is disconnected with
+ * 20104 (AccessTokenExpired). Video has no `updateToken`: Twilio reads the token when the Room
+ * connects and when its signaling resumes after a dropped socket, nowhere else. In embedded mode
+ * `connect` is pointed at the demo server's fake Video signaling (`wsServer`), which checks the
+ * token as Twilio does; there is no media server: the Room connects with no audio or video.
  */
 export function videoRow(
   manager: AccessManager,
@@ -28,47 +38,66 @@ export function videoRow(
   const state = new BehaviorSubject<RowState>({ status: 'updating' });
   let room: RoomLike | undefined;
   let connections = 0;
-  const connect = async (): Promise<Connect> =>
-    options.real
-      ? ((await import(/* @vite-ignore */ '/real-video.js' as string)) as { connect: Connect })
-          .connect
-      : connectStandIn;
 
   const start = async () => {
+    const [connect, wsServer] = await Promise.all([
+      loadConnect(),
+      options.real ? undefined : fakeSignaling(),
+    ]);
+    /** The token handed to `connect`: the one the Room holds once connected. */
+    let handed: string | undefined;
+    const connectWithToken: Connect = (token, connectOptions) => {
+      handed = token;
+      return connect(token, connectOptions);
+    };
     const connection = connectVideo(
       manager,
-      await connect(),
-      options.real
-        ? {
-            name: 'access-manager-demo',
-            audio: false,
-            video: false,
-          }
-        : undefined,
+      connectWithToken,
+      {
+        name: 'access-manager-demo',
+        audio: false,
+        video: false,
+        // The row says in the timeline what happens to the Room; the SDK's log would say it
+        // again as console errors (it logs a dropped signaling socket at level error).
+        logLevel: 'off',
+        // Embedded: signaling at the local fake, and no Insights events to Twilio.
+        ...(wsServer ? { wsServer, insights: false } : {}),
+      },
       { reconnectOnExpiry: true, minValidityMs },
     );
+    const again = (why: string) => {
+      note('error', `video: ${why}; connecting again`);
+      state.next({ ...state.value, status: 'failed' });
+      setTimeout(start, 1_000);
+    };
+    let ended: { code?: number } | null = null;
     connection.room$.subscribe({
       next: (next) => {
         if (room) note('push', 'video: connected again with a fresh token');
         room = next;
+        ended = null;
         connections++;
+        next.on('reconnecting', () => note('error', 'video: signaling dropped, resuming'));
+        next.on('reconnected', () =>
+          note('server', 'video: signaling resumed with the token it connected with'),
+        );
+        next.on('disconnected', (_room: unknown, error?: { code?: number; message?: string }) => {
+          ended = error ?? {};
+          if (error) note('error', `video: disconnected with ${error.code}: ${error.message}`);
+        });
         state.next({
           status: 'synced',
-          token: decode(manager.token),
+          token: decode(handed),
           lastPushedAt: new Date(),
           pushLatencyMs: 0,
         });
       },
-      // A connect refused (its token expired by Twilio's clock): the row says so, and a new
-      // connection is tried with a fresh token.
-      error: (error: unknown) => {
-        note(
-          'error',
-          `video: ${error instanceof Error ? error.message : String(error)}; connecting again`,
-        );
-        state.next({ ...state.value, status: 'failed' });
-        setTimeout(start, 1_000);
-      },
+      // The Room ended for another reason than an expired token (its signaling could not
+      // resume within the session timeout, say): the row connects a new one.
+      // (After every `disconnected` listener: connectVideo's, which completes room$, runs first.)
+      complete: () => queueMicrotask(() => again(`the room ended (${ended?.code ?? 'no error'})`)),
+      // A connect refused: the row says so, and a new connection is tried with a fresh token.
+      error: (error: unknown) => again(error instanceof Error ? error.message : String(error)),
     });
   };
   void start();
@@ -78,8 +107,8 @@ export function videoRow(
     label: 'Video',
     what: options.real
       ? `twilio-video ${options.version}, real, against Twilio`
-      : 'stand-in (twilio-video needs WebRTC and a media server, not faked here)',
-    real: options.real,
+      : `twilio-video ${options.version}, real, against a local fake Twilio signaling endpoint; media not faked (no audio or video)`,
+    real: true,
     state$: state,
     getState: () => state.value,
     online: () => room?.state === 'connected',
@@ -90,17 +119,18 @@ export function videoRow(
       ? []
       : [
           {
+            label: 'Expire',
+            title:
+              'The fake Video signaling server sends error 20104 (AccessTokenExpired): the Room is disconnected, and connectVideo connects again with a fresh token',
+            run: async () =>
+              `error 20104 sent to ${await signalFromTwilio('video', 'expire')} rooms`,
+          },
+          {
             label: 'Drop signaling',
             title:
-              'The stand-in room reconnects its signaling: with the token it connected with expired, it is disconnected with 20104 and connectVideo connects again',
-            run: async () => {
-              const standIn = room as RoomStandIn | undefined;
-              const expired = standIn !== undefined && standIn.tokenExpiresAt <= Date.now();
-              if (expired) standIn.disconnect({ code: 20104, message: 'AccessTokenExpired' });
-              return expired
-                ? 'its token had expired: 20104, connecting again'
-                : 'its token is still valid: it reconnects as it is';
-            },
+              "The fake Video signaling server drops the Room's socket: the SDK resumes with the token it connected with, refused with 20104 if that token has expired",
+            run: async () =>
+              `${await signalFromTwilio('video', 'drop')} signaling sockets dropped: the Room resumes with its own token`,
           },
         ],
   };

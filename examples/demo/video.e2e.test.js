@@ -1,0 +1,196 @@
+// End-to-end, the Video row: the demo in Chromium (playwright-core), its Video row running the
+// real twilio-video against the demo server's fake Video signaling (signaling only: no media),
+// with 15-second tokens. What the Room holds is read from the fake (the token of its open
+// signaling connection's connect or sync), not from the page; the row's buttons are clicked as
+// a person would. Video has no updateToken: Twilio reads the token when the Room connects and
+// when its signaling resumes, so a Room outlives its token until its signaling drops.
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium } from '@access-manager/testing';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const TTL = 15; // seconds
+
+// Without Chromium the suite skips, unless E2E_REQUIRED is set (CI): then it fails.
+const hasBrowser = hasChromium();
+
+describe.runIf(hasBrowser)('the demo in Chromium: the Video row, real twilio-video', () => {
+  let server;
+  let url;
+  let browser;
+  let page;
+  const consoleErrors = [];
+  const outside = [];
+  const serverLog = [];
+  const figures = {};
+
+  beforeAll(async () => {
+    server = spawn(
+      process.execPath,
+      [join(here, 'server.js'), '--port', '0', '--ttl', String(TTL)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    url = await new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`demo did not start: ${serverLog.join('')}`)),
+        30_000,
+      );
+      server.stdout.on('data', (chunk) => {
+        serverLog.push(String(chunk));
+        const match = /on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(serverLog.join(''));
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+      server.stderr.on('data', (chunk) => serverLog.push(String(chunk)));
+      server.on('exit', (code) => reject(new Error(`demo exited ${code}: ${serverLog.join('')}`)));
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    context.on('request', (request) => {
+      if (new URL(request.url()).hostname !== '127.0.0.1') outside.push(request.url());
+    });
+    page = await context.newPage();
+    page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    page.on('websocket', (socket) => {
+      if (new URL(socket.url()).hostname !== '127.0.0.1') outside.push(socket.url());
+    });
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+  }, 60_000);
+
+  afterAll(async () => {
+    console.log(`video e2e figures: ${JSON.stringify(figures)}`);
+    await browser?.close();
+    if (server && server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((resolve) => server.once('exit', resolve));
+    }
+  });
+
+  /** What the fake Video signaling server has seen, read from the demo server. */
+  const twilioVideo = async () => (await (await fetch(`${url}api/state`)).json()).twilio.video;
+  /** The Video row, as the page shows it. */
+  const row = () =>
+    page.evaluate(() => {
+      const tr = document.querySelector('tr[data-sdk="video"]');
+      return {
+        what: tr.querySelector('.what')?.textContent,
+        online: tr.dataset.online === 'true',
+        status: tr.dataset.status,
+        token: tr.dataset.token,
+        twilioTokens: tr.dataset.twilioTokens,
+        created: Number(tr.dataset.created),
+        connection: tr.querySelector('[data-field="online"]')?.textContent,
+        buttons: [...tr.querySelectorAll('button')].map((b) => b.textContent),
+      };
+    });
+  /** Row and fake together, once `check` holds (polled every 50 ms). */
+  const until = async (what, check, timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const seen = { row: await row(), twilio: await twilioVideo() };
+      if (check(seen)) return seen;
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}: ${JSON.stringify(seen)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  /** The one open signaling connection of the Room, as the fake sees it. */
+  const openOne = (twilio) => (twilio.open.length === 1 ? twilio.open[0] : undefined);
+  const click = (label) =>
+    page.click(`tr[data-sdk="video"] button:text-is("${label}")`, { timeout: 5_000 });
+
+  it('connects the real Room with the token the fake took (the page shows it), and says media is not faked', async () => {
+    const seen = await until(
+      'the room connected',
+      (s) =>
+        s.row.online &&
+        s.row.token &&
+        openOne(s.twilio)?.token === s.row.token &&
+        s.row.twilioTokens === s.row.token,
+      20_000,
+    );
+    expect(seen.row.what).toMatch(
+      /^twilio-video 2\.36\.0, real, against a local fake Twilio signaling endpoint; media not faked/,
+    );
+    expect(seen.row.connection).toBe('room connected');
+    expect(seen.row.buttons).toEqual(['Expire', 'Drop signaling']);
+    expect(openOne(seen.twilio).method).toBe('connect');
+    expect(seen.twilio.refused).toBe(0);
+  }, 30_000);
+
+  it('Drop signaling while the token is valid: the Room resumes with its own token, no new connect', async () => {
+    const before = await until('the room connected', (s) => s.row.online && openOne(s.twilio));
+    // Well inside the token's life (15 s), so that the resume is taken.
+    const exp = Number(before.row.token.split('/')[1]) * 1000;
+    if (exp - Date.now() < 5_000)
+      await until('a fresh room token', (s) => s.row.token !== before.row.token, 20_000);
+    const token = (await row()).token;
+    const connections = (await twilioVideo()).connections;
+    await click('Drop signaling');
+    const seen = await until(
+      'the resume',
+      (s) => s.row.online && openOne(s.twilio)?.method === 'sync',
+    );
+    expect(openOne(seen.twilio).token).toBe(token);
+    expect(seen.twilio.connections).toBe(connections + 1);
+    expect(seen.row.created).toBe((await row()).created);
+    expect(seen.row.token).toBe(token);
+    expect(seen.twilio.refused).toBe(0);
+  }, 30_000);
+
+  it('Expire: 20104 disconnects the Room, and connectVideo connects again with a fresh token', async () => {
+    const samples = [];
+    for (let i = 0; i < 3; i++) {
+      const before = await until('the room connected', (s) => s.row.online && openOne(s.twilio));
+      const clickedAt = Date.now();
+      await click('Expire');
+      const seen = await until(
+        'a new room',
+        (s) =>
+          s.row.online &&
+          s.row.created === before.row.created + 1 &&
+          openOne(s.twilio)?.method === 'connect' &&
+          openOne(s.twilio)?.token === s.row.token,
+      );
+      samples.push(Date.now() - clickedAt);
+      expect(seen.row.token).not.toBe(before.row.token);
+    }
+    figures.expireToConnectedAgainMs = samples;
+  }, 40_000);
+
+  it('Drop signaling after the token expired: the resume is refused with 20104, and a new Room connects with a fresh token', async () => {
+    const before = await until('the room connected', (s) => s.row.online && openOne(s.twilio));
+    const exp = Number(before.row.token.split('/')[1]) * 1000;
+    // The Room outlives its token: still connected after the token's expiry.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, exp - Date.now() + 500)));
+    const expired = await row();
+    expect(expired.online).toBe(true);
+    expect(expired.token).toBe(before.row.token);
+    await click('Drop signaling');
+    const seen = await until(
+      'a new room after the refused resume',
+      (s) =>
+        s.twilio.refused === before.twilio.refused + 1 &&
+        s.row.online &&
+        s.row.created === before.row.created + 1 &&
+        openOne(s.twilio)?.method === 'connect' &&
+        openOne(s.twilio)?.token === s.row.token,
+    );
+    expect(seen.row.token).not.toBe(before.row.token);
+    expect(Number(seen.row.token.split('/')[1]) * 1000).toBeGreaterThan(Date.now());
+  }, 40_000);
+
+  it('printed no console error and sent nothing beyond 127.0.0.1', () => {
+    expect(consoleErrors).toEqual([]);
+    expect(outside).toEqual([]);
+  });
+});

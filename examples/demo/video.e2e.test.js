@@ -1,6 +1,6 @@
 // End-to-end, the Video row: the demo in Chromium (playwright-core), its Video row running the
 // real twilio-video against the demo server's fake Video signaling (signaling only: no media),
-// with 15-second tokens. What the Room holds is read from the fake (the token of its open
+// with 10-second tokens. What the Room holds is read from the fake (the token of its open
 // signaling connection's connect or sync), not from the page; the row's buttons are clicked as
 // a person would. Video has no updateToken: Twilio reads the token when the Room connects and
 // when its signaling resumes, so a Room outlives its token until its signaling drops.
@@ -12,7 +12,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const TTL = 15; // seconds
+const TTL = 10; // seconds: the shortest the demo takes, so that a Room outlives its token soon
 
 // Without Chromium the suite skips, unless E2E_REQUIRED is set (CI): then it fails.
 const hasBrowser = hasChromium();

@@ -160,6 +160,28 @@ describe('VideoSignalingFake', () => {
     again.socket.close();
   });
 
+  it('holdConnects: a connect is checked and recorded but not answered, and nobody is let in', async () => {
+    fake = await startVideoSignalingFake({ secret });
+    fake.holdConnects = true;
+    const token = videoToken();
+    const c = await client(fake, { type: 'connect', token, name: 'r' });
+    await fake.waitForToken({ type: 'connect', token });
+    c.send({ type: 'ping' }); // answered by nothing either: a round trip to let a reply arrive
+    await fake.waitForMessage('ping');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(c.received.filter((m) => m['type'] === 'msg')).toEqual([]);
+    expect(fake.participants).toEqual([]);
+    // A refused token is still answered with its error.
+    const refused = await client(fake, {
+      type: 'connect',
+      token: makeToken({ secret }),
+      name: 'r',
+    });
+    expect(await refused.next()).toMatchObject({ type: 'error', code: 20106 });
+    c.socket.close();
+    refused.socket.close();
+  });
+
   it('a disconnect from the client ends its participant', async () => {
     fake = await startVideoSignalingFake({ secret });
     const c = await client(fake, { type: 'connect', token: videoToken(), name: 'r' });

@@ -117,6 +117,12 @@ export class VideoSignalingFake extends LoopbackFake {
     this.#sessionTimeoutSeconds = options.sessionTimeoutSeconds ?? 30;
   }
 
+  /**
+   * While true, a `connect` is checked and recorded but not answered: the Room stays connecting
+   * (for a test that cancels a connect once Twilio has its token). Default false.
+   */
+  holdConnects = false;
+
   /** Starts a fake on 127.0.0.1 and an ephemeral port. */
   static async start(options: VideoSignalingFakeOptions = {}): Promise<VideoSignalingFake> {
     return new VideoSignalingFake(await listenOnLoopback(), options);
@@ -262,7 +268,7 @@ export class VideoSignalingFake extends LoopbackFake {
 
   #connect(socket: WebSocket, connection: number, body: RspMessage): void {
     const claims = this.#check(socket, connection, 'connect', body.token);
-    if (!claims) return;
+    if (!claims || this.holdConnects) return;
     const roomName = typeof body.name === 'string' && body.name ? body.name : 'unnamed';
     let roomSid = this.#rooms.get(roomName);
     if (!roomSid) {

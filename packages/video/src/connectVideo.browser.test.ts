@@ -275,36 +275,55 @@ describe.runIf(hasBrowser)('connectVideo with the real twilio-video in Chromium'
     expect((await snapshot('a')).ended).toBe('complete');
   });
 
-  it('detach while connecting cancels the connect; after connecting it stops managing, and leaving disconnects at the fake', async () => {
-    // Detached with the connect under way (Twilio has its token): connect() is cancelled, or
-    // the Room that still arrives is left at once; room$ completes, nobody stays in.
+  it('detach while connecting cancels the connect; once connected it leaves the Room (the fake sees the participant go), and nothing reconnects', async () => {
+    // Detached with the connect under way (Twilio has its token, and holds its answer, so
+    // that the Room cannot connect first): connect() is cancelled; room$ completes, nobody in.
     const tokensBefore = fake.tokens.length;
-    await page.evaluate(() => (window as any).start('c', 'cancelled'));
-    await fake.waitForToken({ type: 'ice', after: tokensBefore });
-    await page.evaluate(() => (window as any).detach('c'));
+    fake.holdConnects = true;
+    try {
+      await page.evaluate(() => (window as any).start('c', 'cancelled'));
+      await fake.waitForToken({ type: 'connect', after: tokensBefore });
+      await page.evaluate(() => (window as any).detach('c'));
+    } finally {
+      fake.holdConnects = false;
+    }
     let seen = await until('c', 'end', (s) => s.ended !== null && s.first !== 'pending');
     expect(seen.ended).toBe('complete');
     expect(seen.first).toBe('rejected closed');
-    await expect
-      .poll(() => participantsOf('cancelled').filter((p) => p.state === 'connected'), {
-        timeout: 5_000,
-      })
-      .toEqual([]);
+    expect(seen.rooms).toEqual([]);
+    expect(participantsOf('cancelled')).toEqual([]);
     expect(fetches.get('c')).toHaveLength(1);
 
-    // Detached once connected: the Room stays (detach does not leave it), but a 20104 then
-    // is not followed by a reconnect.
+    // Detached once connected: connectVideo created the Room, so it leaves it (the SDK sends
+    // `disconnect`, the fake lets the participant go); room$ completes; nothing reconnects.
     await page.evaluate(() => (window as any).start('d', 'detached'));
     await until('d', 'room', (s) => s.rooms[0]?.state === 'connected');
+    expect(participantsOf('detached').map((p) => p.state)).toEqual(['connected']);
+    const tokensBefore2 = fake.tokens.length;
     await page.evaluate(() => (window as any).detach('d'));
     seen = await snapshot('d');
     expect(seen.ended).toBe('complete');
-    expect(seen.rooms[0]?.state).toBe('connected');
-    // Leaving: the SDK sends `disconnect`, the fake lets the participant go.
-    await page.evaluate(() => (window as any).leave('d'));
-    await expect.poll(() => participantsOf('detached')[0]?.state, { timeout: 5_000 }).toBe('ended');
-    expect((await snapshot('d')).rooms[0]?.state).toBe('disconnected');
+    expect(seen.rooms[0]?.state).toBe('disconnected');
+    expect(seen.events.map((e) => [e.event, e.code])).toEqual([['disconnected', null]]);
+    await expect
+      .poll(() => participantsOf('detached').map((p) => p.state), { timeout: 5_000 })
+      .toEqual(['ended']);
+    await page.evaluate(() => (window as any).detach('d')); // idempotent
+    expect(fake.tokens.length).toBe(tokensBefore2);
     expect(fetches.get('d')).toHaveLength(1);
+
+    // The app left first: detach then has nothing to leave, and does not throw.
+    await page.evaluate(() => (window as any).start('e', 'left'));
+    await until('e', 'room', (s) => s.rooms[0]?.state === 'connected');
+    await page.evaluate(() => (window as any).leave('e'));
+    await expect
+      .poll(() => participantsOf('left').map((p) => p.state), { timeout: 5_000 })
+      .toEqual(['ended']);
+    await page.evaluate(() => (window as any).detach('e'));
+    seen = await snapshot('e');
+    expect(seen.ended).toBe('complete');
+    expect(seen.events.map((e) => [e.event, e.code])).toEqual([['disconnected', null]]);
+    expect(fetches.get('e')).toHaveLength(1);
   });
 
   it("twilio-video's connect() rejects a token Twilio would refuse, with Twilio's error", async () => {

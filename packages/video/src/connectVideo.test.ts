@@ -248,9 +248,85 @@ describe('connectVideo', () => {
     connection.detach();
     connection[Symbol.dispose]();
     expect(room.listenerCount('disconnected')).toBe(0);
-    expect(room.disconnected).toBe(false); // the room is the app's to end
+    expect(room.disconnected).toBe(true); // it connected the room: detach leaves it
     expect(vi.getTimerCount()).toBe(timers);
     expect(log).toEqual([room, 'complete']);
+    await manager.updateToken(makeToken({ iat: nowS() + 1, grants: { chat: {} } }));
+  });
+
+  it('detach disconnects the room it connected, once, with no error; the app sees it, and nothing connects again', async () => {
+    const { manager, connect, rooms, fetched } = setup();
+    const connection = connectVideo(manager, connect, undefined, { reconnectOnExpiry: true });
+    const room = await connection;
+    const disconnect = vi.spyOn(room, 'disconnect');
+    const seenByApp: unknown[] = [];
+    room.on('disconnected', (_room: unknown, error: unknown) => seenByApp.push(error));
+    const log = record(connection.room$);
+    connection.detach();
+    expect(disconnect).toHaveBeenCalledTimes(1);
+    expect(seenByApp).toEqual([null]);
+    expect(log).toEqual([room, 'complete']);
+    connection.detach();
+    connection[Symbol.dispose]();
+    expect(disconnect).toHaveBeenCalledTimes(1);
+    // A 20104 the room would report now is not heard: no new room, no fetch.
+    room.emit('disconnected', room, { code: 20104 });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(rooms).toHaveLength(1);
+    expect(connect).toHaveBeenCalledTimes(1);
+    expect(fetched).toEqual([]);
+    expect(record(connection.room$)).toEqual(['complete']);
+  });
+
+  it('detach after the app disconnected the room leaves it alone', async () => {
+    const { manager, connect } = setup();
+    const connection = connectVideo(manager, connect);
+    const room = await connection;
+    const log = record(connection.room$);
+    room.disconnect(); // the app leaves: room$ completes
+    expect(log).toEqual([room, 'complete']);
+    const disconnect = vi.spyOn(room, 'disconnect');
+    expect(() => connection.detach()).not.toThrow();
+    expect(disconnect).not.toHaveBeenCalled();
+    expect(log).toEqual([room, 'complete']);
+  });
+
+  it('detach while connecting again after a 20104 cancels that connect and leaves the old room alone', async () => {
+    const { manager } = setup();
+    const rooms: FakeRoom[] = [];
+    const cancel = vi.fn();
+    const connect = vi.fn((token: string) => {
+      const room = new FakeRoom(token, undefined);
+      rooms.push(room);
+      // the second connect hangs until cancelled
+      return rooms.length === 1
+        ? Promise.resolve(room)
+        : Object.assign(new Promise<FakeRoom>(() => {}), { cancel });
+    });
+    const connection = connectVideo(manager, connect, undefined, { reconnectOnExpiry: true });
+    const first = await connection;
+    const log = record(connection.room$);
+    first.close({ code: 20104 });
+    await vi.waitFor(() => expect(connect).toHaveBeenCalledTimes(2));
+    const disconnect = vi.spyOn(first, 'disconnect');
+    connection.detach();
+    expect(cancel).toHaveBeenCalledTimes(1);
+    expect(disconnect).not.toHaveBeenCalled();
+    expect(log).toEqual([first, 'complete']);
+  });
+
+  it('a room whose disconnect() throws: detach throws it, but the grant is released and room$ completes', async () => {
+    const { manager, connect } = setup();
+    const connection = connectVideo(manager, connect);
+    const room = await connection;
+    const log = record(connection.room$);
+    vi.spyOn(room, 'disconnect').mockImplementation(() => {
+      throw new Error('broken room');
+    });
+    expect(() => connection.detach()).toThrow('broken room');
+    expect(log).toEqual([room, 'complete']);
+    expect(room.listenerCount('disconnected')).toBe(0);
+    expect(() => connection.detach()).not.toThrow();
     await manager.updateToken(makeToken({ iat: nowS() + 1, grants: { chat: {} } }));
   });
 });

@@ -91,9 +91,10 @@ export interface VideoConnection<Room> extends Promise<Room> {
    */
   readonly room$: Observable<Room>;
   /**
-   * Stops: cancels a connect under way (a room that still arrives is disconnected), removes the
-   * listener it added to the room, releases the `video` grant, completes `room$`. It does not
-   * disconnect a connected room: that is `room.disconnect()`. Idempotent.
+   * Stops and leaves: cancels a connect under way (a room that still arrives is disconnected),
+   * disconnects the room it connected (it created it; a room already disconnected is left
+   * alone), removes the listener it added to the room, releases the `video` grant, completes
+   * `room$`. Nothing is connected again afterwards. Idempotent.
    */
   detach(): void;
   [Symbol.dispose](): void;
@@ -119,8 +120,7 @@ const TOKEN_EXPIRED = 20104;
  * const video = connectVideo(manager, connect, { name: 'standup' }, { reconnectOnExpiry: true });
  * video.room$.subscribe((room) => render(room));
  * const room = await video;
- * // later
- * room.disconnect(); // room$ completes
+ * // leaving: disconnects the room, releases the grant, room$ completes
  * video.detach();
  * ```
  */
@@ -144,13 +144,21 @@ export function connectVideo<Room extends VideoRoomLike, ConnectOptions>(
     ended = error === undefined ? {} : { error };
     controller.abort(new ClosedError('connectVideo was detached.'));
     cancel?.();
-    room?.removeListener('disconnected', onDisconnected);
-    release();
-    for (const subscriber of subscribers) {
-      if (error === undefined) subscriber.complete();
-      else subscriber.error(error);
+    // The room it connected, still connected (detach): it created it, so it leaves it. Its own
+    // listener goes first, so that this disconnect is not taken for the room ending by itself.
+    const held = room;
+    room = undefined;
+    held?.removeListener('disconnected', onDisconnected);
+    try {
+      held?.disconnect();
+    } finally {
+      release();
+      for (const subscriber of subscribers) {
+        if (error === undefined) subscriber.complete();
+        else subscriber.error(error);
+      }
+      subscribers.clear();
     }
-    subscribers.clear();
   };
 
   const open = async (): Promise<Room> => {
@@ -190,6 +198,7 @@ export function connectVideo<Room extends VideoRoomLike, ConnectOptions>(
 
   function onDisconnected(_room: unknown, error?: VideoErrorLike | null): void {
     room?.removeListener('disconnected', onDisconnected);
+    room = undefined; // disconnected already: nothing for end() to leave
     if (videoOptions.reconnectOnExpiry && error?.code === TOKEN_EXPIRED && !ended) {
       open().catch(end);
     } else {

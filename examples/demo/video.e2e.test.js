@@ -90,6 +90,8 @@ describe.runIf(hasBrowser)('the demo in Chromium: the Video row, real twilio-vid
         created: Number(tr.dataset.created),
         connection: tr.querySelector('[data-field="online"]')?.textContent,
         buttons: [...tr.querySelectorAll('button')].map((b) => b.textContent),
+        // The token the page's AccessManager holds.
+        managerToken: document.getElementById('token-jti')?.dataset.token,
       };
     });
   /** Row and fake together, once `check` holds (polled every 50 ms). */
@@ -108,7 +110,7 @@ describe.runIf(hasBrowser)('the demo in Chromium: the Video row, real twilio-vid
   const click = (label) =>
     page.click(`tr[data-sdk="video"] button:text-is("${label}")`, { timeout: 5_000 });
 
-  it('connects the real Room with the token the fake took (the page shows it), and says media is not faked', async () => {
+  it("connects the real Room with the manager's token, the one the fake took (the page shows it), and says media is not faked", async () => {
     const seen = await until(
       'the room connected',
       (s) =>
@@ -122,9 +124,11 @@ describe.runIf(hasBrowser)('the demo in Chromium: the Video row, real twilio-vid
       /^twilio-video 2\.36\.0, real, against a local fake Twilio signaling endpoint; media not faked/,
     );
     expect(seen.row.connection).toBe('room connected');
-    expect(seen.row.buttons).toEqual(['Expire', 'Drop signaling']);
+    expect(seen.row.token).toBe(seen.row.managerToken);
+    expect(seen.row.buttons).toEqual(['Expire', 'Drop signaling', 'Complete', 'Leave', 'Join']);
     expect(openOne(seen.twilio).method).toBe('connect');
     expect(seen.twilio.refused).toBe(0);
+    expect(seen.twilio.inRoom).toBe(1);
   }, 30_000);
 
   it('Drop signaling while the token is valid: the Room resumes with its own token, no new connect', async () => {
@@ -193,6 +197,66 @@ describe.runIf(hasBrowser)('the demo in Chromium: the Video row, real twilio-vid
     expect(seen.row.token).not.toBe(before.row.token);
     expect(Number(seen.row.token.split('/')[1]) * 1000).toBeGreaterThan(Date.now());
   }, 40_000);
+
+  /** Nothing more reaches the fake for `ms`: no new connection, no token, no participant. */
+  const nothingConnectsFor = async (ms, before) => {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    const after = { row: await row(), twilio: await twilioVideo() };
+    expect(after.twilio.connections).toBe(before.twilio.connections);
+    expect(after.twilio.received).toBe(before.twilio.received);
+    expect(after.twilio.inRoom).toBe(0);
+    expect(after.row.created).toBe(before.row.created);
+    expect(after.row.online).toBe(false);
+  };
+  /** Join: a new Room with the manager's token, as the fake sees it. */
+  const joinRoom = async (before) => {
+    await click('Join');
+    const seen = await until(
+      'the room joined',
+      (s) =>
+        s.row.online &&
+        s.row.created === before.row.created + 1 &&
+        openOne(s.twilio)?.method === 'connect' &&
+        openOne(s.twilio)?.token === s.row.token &&
+        s.twilio.inRoom === 1,
+    );
+    expect(seen.row.status).toBe('synced');
+  };
+
+  it('Complete: the fake ends the Room with 53118, and nothing connects again until Join', async () => {
+    const before = await until('the room connected', (s) => s.row.online && openOne(s.twilio));
+    await click('Complete');
+    const seen = await until(
+      'the room completed',
+      (s) => !s.row.online && s.row.status === 'detached' && s.twilio.inRoom === 0,
+    );
+    expect(seen.row.connection).toBe('room disconnected');
+    expect(seen.row.token).toBe('');
+    expect(seen.twilio.received).toBe(before.twilio.received);
+    const notes = await page.evaluate(() => document.body.innerText);
+    expect(notes).toContain('video: disconnected with 53118');
+    // A reconnect would come within a second: the 20104 ones take a few hundred ms, and the
+    // row's own retry after a Room ended otherwise waits 1 s.
+    await nothingConnectsFor(1_300, seen);
+    await joinRoom(seen);
+  }, 20_000);
+
+  it("Leave: the link's detach disconnects the Room (the fake sees the participant leave), nothing connects again, and Join connects a new one", async () => {
+    const before = await until(
+      'the room connected',
+      (s) => s.row.online && openOne(s.twilio) && s.twilio.inRoom === 1,
+    );
+    await click('Leave');
+    const seen = await until(
+      'the room left',
+      (s) => !s.row.online && s.row.status === 'detached' && s.twilio.inRoom === 0,
+    );
+    expect(seen.row.connection).toBe('room disconnected');
+    expect(seen.twilio.connections).toBe(before.twilio.connections);
+    expect(seen.twilio.received).toBe(before.twilio.received);
+    await nothingConnectsFor(700, seen);
+    await joinRoom(seen);
+  }, 20_000);
 
   it('printed no console error and sent nothing beyond 127.0.0.1', () => {
     expect(consoleErrors).toEqual([]);

@@ -77,6 +77,8 @@ export async function startFakeTwilio({ log, signingSecret }) {
       received: video.tokens.length,
       refused: video.tokens.length - taken.length,
       open: heldBy(video, taken),
+      // Participants in a room as the fake sees them: one leaves on `disconnect`, 20104 or 53118.
+      inRoom: video.participants.filter((p) => p.state === 'connected').length,
     };
     return clients;
   }
@@ -100,7 +102,8 @@ export async function startFakeTwilio({ log, signingSecret }) {
     else if (client === 'video' && action === 'drop') {
       count = video.openConnections;
       video.dropConnections();
-    } else throw new Error(`no control '${action}' for ${client}`);
+    } else if (client === 'video' && action === 'complete') count = video.complete();
+    else throw new Error(`no control '${action}' for ${client}`);
     log(`fake Twilio: ${action} sent to ${client} (${count} connections)`);
     return count;
   }

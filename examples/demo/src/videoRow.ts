@@ -1,5 +1,10 @@
 import type { AccessManager } from '@access-manager/core';
-import { connectVideo, type VideoConnect, type VideoRoomLike } from '@access-manager/video';
+import {
+  connectVideo,
+  type VideoConnect,
+  type VideoConnection,
+  type VideoRoomLike,
+} from '@access-manager/video';
 import { BehaviorSubject } from 'rxjs';
 import { decode, type RowState, type SdkRow } from './rows.js';
 import { readServerState, signalFromTwilio } from './serverApi.js';
@@ -11,6 +16,9 @@ interface RoomLike extends VideoRoomLike {
 }
 
 type Connect = VideoConnect<RoomLike, object>;
+
+/** Twilio's RoomCompleted: the room ended for everyone. */
+const ROOM_COMPLETED = 53118;
 
 /** twilio-video's `connect`, from its own bundle (a megabyte), loaded when the row starts. */
 const loadConnect = async (): Promise<Connect> =>
@@ -38,19 +46,33 @@ export function videoRow(
   const state = new BehaviorSubject<RowState>({ status: 'updating' });
   let room: RoomLike | undefined;
   let connections = 0;
+  /** The connection under way or connected; undefined once it ended, or after Leave. */
+  let connection: VideoConnection<RoomLike> | undefined;
+  /** From `start()` until the connection ends: Join does nothing then. */
+  let joined = false;
+  /** Calls of `start()`: a Leave and a Join while one was loading make it stale. */
+  let starts = 0;
+  /** A new connection planned after a failure. */
+  let retry: ReturnType<typeof setTimeout> | undefined;
 
   const start = async () => {
+    retry = undefined;
+    joined = true;
+    const generation = ++starts;
+    state.next({ status: 'updating' });
     const [connect, wsServer] = await Promise.all([
       loadConnect(),
       options.real ? undefined : fakeSignaling(),
     ]);
+    if (!joined || starts !== generation) return; // Leave (and perhaps Join) while loading
+    const connectedBefore = connections;
     /** The token handed to `connect`: the one the Room holds once connected. */
     let handed: string | undefined;
     const connectWithToken: Connect = (token, connectOptions) => {
       handed = token;
       return connect(token, connectOptions);
     };
-    const connection = connectVideo(
+    const mine = connectVideo(
       manager,
       connectWithToken,
       {
@@ -65,15 +87,25 @@ export function videoRow(
       },
       { reconnectOnExpiry: true, minValidityMs },
     );
+    connection = mine;
+    const over = (): boolean => {
+      if (connection !== mine) return false; // left: Leave said so
+      connection = undefined;
+      joined = false;
+      return true;
+    };
     const again = (why: string) => {
       note('error', `video: ${why}; connecting again`);
       state.next({ ...state.value, status: 'failed' });
-      setTimeout(start, 1_000);
+      joined = true;
+      retry = setTimeout(start, 1_000);
     };
     let ended: { code?: number } | null = null;
-    connection.room$.subscribe({
+    mine.room$.subscribe({
       next: (next) => {
-        if (room) note('push', 'video: connected again with a fresh token');
+        if (connections > connectedBefore) {
+          note('push', 'video: connected again with a fresh token');
+        }
         room = next;
         ended = null;
         connections++;
@@ -92,15 +124,64 @@ export function videoRow(
           pushLatencyMs: 0,
         });
       },
-      // The Room ended for another reason than an expired token (its signaling could not
-      // resume within the session timeout, say): the row connects a new one.
       // (After every `disconnected` listener: connectVideo's, which completes room$, runs first.)
-      complete: () => queueMicrotask(() => again(`the room ended (${ended?.code ?? 'no error'})`)),
+      complete: () =>
+        queueMicrotask(() => {
+          if (!over()) return;
+          if (ended?.code === ROOM_COMPLETED) {
+            // Twilio ended the Room for everyone: connectVideo does not connect again, nor does
+            // the row. Join connects a new one.
+            note(
+              'server',
+              'video: the room was completed (53118): not connected again; Join to start another',
+            );
+            state.next({ status: 'detached' });
+          } else {
+            // The Room ended for another reason than an expired token (its signaling could not
+            // resume within the session timeout, say): the row connects a new one.
+            again(`the room ended (${ended?.code ?? 'no error'})`);
+          }
+        }),
       // A connect refused: the row says so, and a new connection is tried with a fresh token.
-      error: (error: unknown) => again(error instanceof Error ? error.message : String(error)),
+      error: (error: unknown) => {
+        if (over()) again(error instanceof Error ? error.message : String(error));
+      },
     });
   };
   void start();
+
+  /** Leave: connectVideo's detach, which disconnects the Room it connected. */
+  const leave = (): string => {
+    if (!joined) return 'not in the room';
+    joined = false;
+    clearTimeout(retry);
+    retry = undefined;
+    const leaving = connection;
+    connection = undefined;
+    leaving?.detach();
+    state.next({ status: 'detached' });
+    return 'detached: the Room is disconnected, and nothing connects again until Join';
+  };
+  const join = (): string => {
+    if (joined) return 'already in the room (or joining)';
+    void start();
+    return 'joining the room with a token from the manager';
+  };
+
+  /** The page's own controls: leave the Room (detach) and join again. */
+  const local = [
+    {
+      label: 'Leave',
+      title:
+        "connectVideo's detach(): it disconnects the Room it connected, and connects nothing again",
+      run: async () => leave(),
+    },
+    {
+      label: 'Join',
+      title: 'Connects the Room again through connectVideo, with a token from the manager',
+      run: async () => join(),
+    },
+  ];
 
   return {
     name: 'video',
@@ -116,7 +197,7 @@ export function videoRow(
     heldToken: () => state.value.token,
     handedOut: () => ({ created: connections, pushed: 0 }),
     controls: options.real
-      ? []
+      ? local
       : [
           {
             label: 'Expire',
@@ -132,6 +213,14 @@ export function videoRow(
             run: async () =>
               `${await signalFromTwilio('video', 'drop')} signaling sockets dropped: the Room resumes with its own token`,
           },
+          {
+            label: 'Complete',
+            title:
+              'The fake Video signaling server completes the room (53118, RoomCompleted): the Room is disconnected, and nothing connects again (Join does)',
+            run: async () =>
+              `room completed for ${await signalFromTwilio('video', 'complete')} participants`,
+          },
+          ...local,
         ],
   };
 }

@@ -35,6 +35,9 @@ const fakeSignaling = async (): Promise<string | undefined> =>
  * connects and when its signaling resumes after a dropped socket, nowhere else. In embedded mode
  * `connect` is pointed at the demo server's fake Video signaling (`wsServer`), which checks the
  * token as Twilio does; there is no media server: the Room connects with no audio or video.
+ * A Room completed by Twilio (53118) is not connected again; Leave is `connectVideo`'s
+ * `detach()`, which disconnects the Room; Join connects again. A Room that ends otherwise (its
+ * signaling lost for good) or a connect refused: a new connection a second later.
  */
 export function videoRow(
   manager: AccessManager,

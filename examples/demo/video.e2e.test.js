@@ -77,6 +77,8 @@ describe.runIf(hasBrowser)('the demo in Chromium: the Video row, real twilio-vid
 
   /** What the fake Video signaling server has seen, read from the demo server. */
   const twilioVideo = async () => (await (await fetch(`${url}api/state`)).json()).twilio.video;
+  /** Tokens the demo's token server has minted. */
+  const minted = async () => (await (await fetch(`${url}api/state`)).json()).fetches.minted;
   /** The Video row, as the page shows it. */
   const row = () =>
     page.evaluate(() => {
@@ -131,22 +133,27 @@ describe.runIf(hasBrowser)('the demo in Chromium: the Video row, real twilio-vid
     expect(seen.twilio.inRoom).toBe(1);
   }, 30_000);
 
-  it('Drop signaling while the token is valid: the Room resumes with its own token, no new connect', async () => {
+  it('Drop signaling while the token is valid: the Room resumes with its own token, no new connect, no fetch', async () => {
     let before = await until('the room connected', (s) => s.row.online && openOne(s.twilio));
-    // Well inside the token's life, so that the resume is taken: a Room whose token has less
-    // than 5 s left is replaced first (its token changes only when a Room connects).
-    if (Number(before.row.token.split('/')[1]) * 1000 - Date.now() < 5_000) {
+    // Well inside the token's life, so that the resume is taken and the manager's own refresh
+    // (2.5 s before expiry) is not due: a Room whose token has less than 7 s left is replaced
+    // first (its token changes only when a Room connects).
+    if (Number(before.row.token.split('/')[1]) * 1000 - Date.now() < 7_000) {
       await click('Expire');
       before = await until(
         'a fresh room',
         (s) => s.row.online && s.row.created === before.row.created + 1 && openOne(s.twilio),
       );
     }
+    const mintedBefore = await minted();
     await click('Drop signaling');
     const seen = await until(
       'the resume',
       (s) => s.row.online && openOne(s.twilio)?.method === 'sync',
     );
+    // Nothing fetched: the token server minted nothing, the manager holds what it held.
+    expect(await minted()).toBe(mintedBefore);
+    expect(seen.row.managerToken).toBe(before.row.managerToken);
     expect(openOne(seen.twilio).token).toBe(before.row.token);
     expect(seen.twilio.connections).toBe(before.twilio.connections + 1);
     // One token more reached the fake: the sync's. No new Room, no new connect.

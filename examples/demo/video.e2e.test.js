@@ -136,8 +136,8 @@ describe.runIf(hasBrowser)('the demo in Chromium: the Video row, real twilio-vid
   it('Drop signaling while the token is valid: the Room resumes with its own token, no new connect, no fetch', async () => {
     let before = await until('the room connected', (s) => s.row.online && openOne(s.twilio));
     // Well inside the token's life, so that the resume is taken and the manager's own refresh
-    // (3 to 3.3 s before expiry of a 10-s token) is not due: a Room whose token has less than 7 s left is replaced
-    // first (its token changes only when a Room connects).
+    // (3 to 3.3 s before a 10-s token expires) is not due: a Room whose token has less than 7 s
+    // left is replaced first (its token changes only when a Room connects).
     if (Number(before.row.token.split('/')[1]) * 1000 - Date.now() < 7_000) {
       await click('Expire');
       before = await until(

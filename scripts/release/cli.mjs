@@ -1,0 +1,281 @@
+#!/usr/bin/env node
+// The release command: `npx --yes pnpm@10 release --registry <url> [--dry-run]` from the root.
+//
+//   1. refuses a registry beyond this machine unless --allow-remote-registry (registryGuard.mjs)
+//   2. versions with changesets when changesets are pending (not in a dry run)
+//   3. builds clean: every published package's dist/ is removed, then turbo builds (a cache hit
+//      restores exactly what a clean build made into the emptied folder)
+//   4. checks: size-limit, then each package packed once by pnpm (workspace ranges resolved,
+//      devDependencies and scripts dropped by .pnpmfile.cjs, prepack's dist check) and the
+//      tarball checked by packChecks.mjs, publint --strict and attw
+//   5. publishes each checked tarball whose version the registry does not have yet, with npm
+//      and an explicit --registry (a dry run lists them and publishes nothing)
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { PackageCheckError, ReleaseError, ReleaseStepError, ReleaseUsageError } from './errors.mjs';
+import { checkPackedPackage } from './packChecks.mjs';
+import { checkRegistry } from './registryGuard.mjs';
+
+const usage = `Usage: npx --yes pnpm@10 release --registry <url> [--allow-remote-registry] [--dry-run]
+  --registry <url>           where to publish; required (npm's configured registry is never used)
+  --allow-remote-registry    allow a registry that is not on this machine (the public one)
+  --dry-run                  build, check and pack, publish nothing, contact no registry
+`;
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+const say = (line) => process.stdout.write(`${line}\n`);
+
+/**
+ * Runs a command from `cwd`; rejects with a ReleaseStepError when it fails. With `capture`, its
+ * output is returned instead of shown.
+ */
+function run(command, args, { cwd = root, capture = false, env = process.env } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd,
+      env,
+      stdio: capture ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr?.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', (error) =>
+      reject(new ReleaseStepError(`${path.basename(command)} could not start`, { cause: error })),
+    );
+    child.on('close', (code) => {
+      if (code === 0) resolve({ stdout, stderr });
+      else {
+        const error = new ReleaseStepError(
+          `${path.basename(command)} ${args.slice(0, 3).join(' ')} exited with ${code}`,
+        );
+        Object.assign(error, { stdout, stderr, exitCode: code });
+        reject(error);
+      }
+    });
+  });
+}
+
+/** pnpm must be on PATH: turbo looks for it there, and the root script runs through it. */
+function requirePnpm() {
+  const found = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .some((dir) => dir !== '' && existsSync(path.join(dir, 'pnpm')));
+  if (!found) {
+    throw new ReleaseUsageError(
+      'pnpm is not on PATH: run the release from the root as npx --yes pnpm@10 release',
+    );
+  }
+}
+
+/** The published packages: every non-private package under packages/. */
+function publishedPackages() {
+  return readdirSync(path.join(root, 'packages'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => path.join(root, 'packages', entry.name))
+    .filter((dir) => existsSync(path.join(dir, 'package.json')))
+    .map((dir) => ({
+      dir,
+      manifest: JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')),
+    }))
+    .filter(({ manifest }) => manifest.private !== true);
+}
+
+const pendingChangesets = () =>
+  readdirSync(path.join(root, '.changeset')).filter(
+    (file) => file.endsWith('.md') && file !== 'README.md',
+  );
+
+/** Reads the manifest, the file list and the Markdown files of a tarball. */
+async function readTarball(tarball) {
+  const { stdout: listing } = await run('tar', ['-tzf', tarball], { capture: true });
+  const files = listing
+    .split('\n')
+    .filter((line) => line !== '' && !line.endsWith('/'))
+    .map((line) => line.replace(/^package\//, ''));
+  const read = async (file) =>
+    (await run('tar', ['-xOzf', tarball, `package/${file}`], { capture: true })).stdout;
+  const manifest = JSON.parse(await read('package.json'));
+  const markdown = {};
+  for (const file of files.filter((name) => name.endsWith('.md')))
+    markdown[file] = await read(file);
+  return { manifest, files, markdown };
+}
+
+/** Runs `tasks` with at most `limit` at a time; rejects with the first failure after all end. */
+async function inParallel(tasks, limit) {
+  const results = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const index = next++;
+      results[index] = await tasks[index]().then(
+        (value) => ({ value }),
+        (error) => ({ error }),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  const failed = results.find((result) => 'error' in result);
+  if (failed) throw failed.error;
+  return results.map((result) => result.value);
+}
+
+/** Whether the registry already has `name@version` (read-only; 404 means no). */
+async function isPublished(name, version, registry, npmScopeArgs) {
+  try {
+    const { stdout } = await run(
+      'npm',
+      ['view', `${name}@${version}`, 'version', '--registry', registry, ...npmScopeArgs],
+      { capture: true },
+    );
+    return stdout.trim() !== '';
+  } catch (error) {
+    if (/E404|404 Not Found/.test(error.stderr ?? '')) return false;
+    throw error;
+  }
+}
+
+export async function release(argv) {
+  let options;
+  try {
+    ({ values: options } = parseArgs({
+      args: argv,
+      options: {
+        registry: { type: 'string' },
+        'allow-remote-registry': { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new ReleaseUsageError(`${error.message}\n${usage}`);
+  }
+  if (options.help) {
+    process.stdout.write(usage);
+    return;
+  }
+  const dryRun = options['dry-run'];
+  // The guard comes first: nothing is built, versioned or packed for a refused registry.
+  const registry = dryRun
+    ? undefined
+    : checkRegistry(options.registry, { allowRemoteRegistry: options['allow-remote-registry'] });
+  if (dryRun && options.registry !== undefined) {
+    throw new ReleaseUsageError('--dry-run contacts no registry: leave out --registry');
+  }
+  requirePnpm();
+
+  const changesets = pendingChangesets();
+  if (changesets.length === 0) say('release: no pending changeset; the versions stay as they are');
+  else if (dryRun)
+    say(`release: pending changesets (not applied in a dry run): ${changesets.join(', ')}`);
+  else {
+    say(`release: changeset version (${changesets.join(', ')})`);
+    await run(bin('changeset'), ['version']);
+  }
+
+  const packages = publishedPackages();
+  say(`release: clean build of ${packages.map(({ manifest }) => manifest.name).join(', ')}`);
+  for (const { dir } of packages) rmSync(path.join(dir, 'dist'), { recursive: true, force: true });
+  await run('pnpm', [
+    'exec',
+    'turbo',
+    'run',
+    'build',
+    '--output-logs=errors-only',
+    ...packages.map(({ manifest }) => `--filter=${manifest.name}`),
+  ]);
+
+  say('release: size-limit');
+  await run(bin('size-limit'), [], { capture: true }).catch((error) => {
+    process.stderr.write(error.stdout ?? '');
+    throw error;
+  });
+
+  const tarballDir = mkdtempSync(path.join(tmpdir(), 'access-manager-release-'));
+  try {
+    say('release: pack each package, then check its tarball (manifest, files, README links)');
+    const packed = await inParallel(
+      packages.map(({ dir, manifest }) => async () => {
+        const destination = path.join(tarballDir, manifest.name.replace('/', '+'));
+        await run('pnpm', ['pack', '--pack-destination', destination], { cwd: dir, capture: true });
+        const [file] = readdirSync(destination).filter((name) => name.endsWith('.tgz'));
+        const tarball = path.join(destination, file);
+        const contents = await readTarball(tarball);
+        const problems = checkPackedPackage(contents);
+        if (problems.length > 0) throw new PackageCheckError(problems.join('\n'));
+        return { name: manifest.name, version: contents.manifest.version, tarball };
+      }),
+      2,
+    );
+
+    // A scope's own registry setting in an .npmrc would win over --registry: name it too.
+    const scopeArgs = registry ? [`--@access-manager:registry=${registry}`] : [];
+    const toPublish = [];
+    for (const entry of packed) {
+      if (!dryRun && (await isPublished(entry.name, entry.version, registry, scopeArgs))) {
+        say(`release: ${entry.name}@${entry.version} is already published; kept`);
+      } else toPublish.push(entry);
+    }
+
+    say(`release: publint --strict and attw on ${toPublish.length} tarball(s)`);
+    await inParallel(
+      toPublish.map(({ tarball }) => async () => {
+        await run(bin('publint'), ['run', tarball, '--strict'], { capture: true });
+        await run(bin('attw'), [tarball, '--profile', 'esm-only', '--format', 'ascii'], {
+          capture: true,
+        });
+      }),
+      2,
+    );
+
+    if (dryRun) {
+      for (const { name, version } of toPublish) {
+        say(`release: would publish ${name}@${version} if the registry lacks it`);
+      }
+      say('release: dry run: nothing was published');
+      return;
+    }
+    for (const { name, version, tarball } of toPublish) {
+      await run(
+        'npm',
+        ['publish', tarball, '--registry', registry, ...scopeArgs, '--access', 'public'],
+        { capture: true },
+      );
+      say(`release: published ${name}@${version}`);
+    }
+    if (changesets.length > 0) {
+      say(
+        'release: commit the versions and CHANGELOGs, then tag them: npx --yes pnpm@10 changeset tag',
+      );
+    }
+  } finally {
+    rmSync(tarballDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  release(process.argv.slice(2)).catch((error) => {
+    if (error instanceof ReleaseError) {
+      process.stderr.write(`release: ${error.code}: ${error.message}\n`);
+      if (error.stdout || error.stderr)
+        process.stderr.write(`${error.stdout ?? ''}${error.stderr ?? ''}`);
+      process.exitCode =
+        error instanceof ReleaseUsageError || error.code.startsWith('registry_') ? 2 : 1;
+    } else {
+      process.stderr.write(`release: ${error?.stack ?? error}\n`);
+      process.exitCode = 1;
+    }
+  });
+}

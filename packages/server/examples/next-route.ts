@@ -1,7 +1,9 @@
-// app/api/token/route.ts (Next.js App Router), on the Edge or the Node.js runtime.
+// app/api/token/route.ts (Next.js App Router), on the Node.js runtime.
 import { ChatGrant, createTokenHandler, type TokenHandler } from '@access-manager/server';
 
-export const runtime = 'edge'; // or leave it out for the Node.js runtime
+// Node.js is Next's default runtime. The same route runs unchanged on 'edge', which Next 16
+// reports as deprecated.
+export const runtime = 'nodejs';
 
 // Stand-in for your login check: look the caller's session up in your own store.
 const sessions = new Map([['demo-session', 'user-42']]);

@@ -1,3 +1,7 @@
+// `[Symbol.dispose]` in the public types needs this lib; a consumer whose own `lib` lacks it
+// (ES2022 and DOM, no @types/node) gets it through the emitted index.d.ts, which keeps the line.
+/// <reference lib="esnext.disposable" preserve="true" />
+
 export type {
   VideoConnect,
   VideoConnection,

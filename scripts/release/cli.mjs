@@ -2,16 +2,25 @@
 // The release command: `npx --yes pnpm@10 release --registry <url> [--dry-run]` from the root.
 //
 //   1. refuses a registry beyond this machine unless --allow-remote-registry (registryGuard.mjs)
-//   2. versions with changesets when changesets are pending (not in a dry run)
-//   3. builds clean: every published package's dist/ is removed, then turbo builds (a cache hit
-//      restores exactly what a clean build made into the emptied folder)
-//   4. checks: size-limit, then each package packed once by pnpm (workspace ranges resolved,
-//      devDependencies and scripts dropped by .pnpmfile.cjs, prepack's dist check) and the
-//      tarball checked by packChecks.mjs, publint --strict and attw
+//   2. builds clean: every published package's dist/ is removed, then turbo builds (a cache hit
+//      restores exactly what a clean build made into the emptied folder); then size-limit
+//   3. versions with changesets when changesets are pending (not in a dry run)
+//   4. packs each package once with pnpm (workspace ranges resolved, devDependencies and
+//      scripts dropped by .pnpmfile.cjs, prepack's dist check), checks each tarball
+//      (packChecks.mjs), and runs publint --strict and attw on those the registry lacks
 //   5. publishes each checked tarball whose version the registry does not have yet, with npm
-//      and an explicit --registry (a dry run lists them and publishes nothing)
+//      and an explicit --registry (a dry run lists them, publishes nothing, contacts nothing)
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -176,15 +185,10 @@ export async function release(argv) {
   }
   requirePnpm();
 
-  const changesets = pendingChangesets();
-  if (changesets.length === 0) say('release: no pending changeset; the versions stay as they are');
-  else if (dryRun)
-    say(`release: pending changesets (not applied in a dry run): ${changesets.join(', ')}`);
-  else {
-    say(`release: changeset version (${changesets.join(', ')})`);
-    await run(bin('changeset'), ['version']);
-  }
-
+  const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  // The build comes before versioning: its output does not depend on a version, and a release
+  // whose sources did not change is then served by turbo's cache instead of rebuilt.
   const packages = publishedPackages();
   say(`release: clean build of ${packages.map(({ manifest }) => manifest.name).join(', ')}`);
   for (const { dir } of packages) rmSync(path.join(dir, 'dist'), { recursive: true, force: true });
@@ -197,15 +201,30 @@ export async function release(argv) {
     ...packages.map(({ manifest }) => `--filter=${manifest.name}`),
   ]);
 
-  say('release: size-limit');
+  say(`release: size-limit (${elapsed()})`);
   await run(bin('size-limit'), [], { capture: true }).catch((error) => {
     process.stderr.write(error.stdout ?? '');
     throw error;
   });
 
+  const changesets = pendingChangesets();
+  if (changesets.length === 0) say('release: no pending changeset; the versions stay as they are');
+  else if (dryRun)
+    say(`release: pending changesets (not applied in a dry run): ${changesets.join(', ')}`);
+  else {
+    say(`release: changeset version (${changesets.join(', ')})`);
+    await run(bin('changeset'), ['version']);
+  }
+  // Read again: versioning changed them.
+  for (const entry of packages) {
+    entry.manifest = JSON.parse(readFileSync(path.join(entry.dir, 'package.json'), 'utf8'));
+  }
+
   const tarballDir = mkdtempSync(path.join(tmpdir(), 'access-manager-release-'));
   try {
-    say('release: pack each package, then check its tarball (manifest, files, README links)');
+    say(
+      `release: pack each package, then check its tarball: manifest, files, links (${elapsed()})`,
+    );
     const packed = await inParallel(
       packages.map(({ dir, manifest }) => async () => {
         const destination = path.join(tarballDir, manifest.name.replace('/', '+'));
@@ -229,13 +248,35 @@ export async function release(argv) {
       } else toPublish.push(entry);
     }
 
-    say(`release: publint --strict and attw on ${toPublish.length} tarball(s)`);
+    // pnpm packs the same bytes from the same files (fixed mtimes), so a tarball that passed
+    // publint and attw once (say in the dry run before a release) is not checked again: the
+    // record names the tarball's sha256 and the two tools' versions.
+    const checkedDir = path.join(root, 'node_modules', '.cache', 'access-manager-release');
+    const toolVersions = ['publint', '@arethetypeswrong/cli']
+      .map((tool) => {
+        const manifestPath = path.join(root, 'node_modules', tool, 'package.json');
+        return `${tool}@${JSON.parse(readFileSync(manifestPath, 'utf8')).version}`;
+      })
+      .join(' ');
+    const checkKey = (tarball) =>
+      createHash('sha256').update(readFileSync(tarball)).update(toolVersions).digest('hex');
+    const toCheck = toPublish.filter(
+      ({ tarball }) => !existsSync(path.join(checkedDir, checkKey(tarball))),
+    );
+    say(
+      `release: publint --strict and attw on ${toCheck.length} tarball(s); ${toPublish.length - toCheck.length} passed them before with the same bytes (${elapsed()})`,
+    );
     await inParallel(
-      toPublish.map(({ tarball }) => async () => {
+      toCheck.map(({ tarball }) => async () => {
         await run(bin('publint'), ['run', tarball, '--strict'], { capture: true });
         await run(bin('attw'), [tarball, '--profile', 'esm-only', '--format', 'ascii'], {
           capture: true,
         });
+        mkdirSync(checkedDir, { recursive: true });
+        writeFileSync(
+          path.join(checkedDir, checkKey(tarball)),
+          `${path.basename(tarball)} ${toolVersions}\n`,
+        );
       }),
       2,
     );
@@ -244,7 +285,7 @@ export async function release(argv) {
       for (const { name, version } of toPublish) {
         say(`release: would publish ${name}@${version} if the registry lacks it`);
       }
-      say('release: dry run: nothing was published');
+      say(`release: dry run: nothing was published (${elapsed()})`);
       return;
     }
     for (const { name, version, tarball } of toPublish) {
@@ -253,7 +294,7 @@ export async function release(argv) {
         ['publish', tarball, '--registry', registry, ...scopeArgs, '--access', 'public'],
         { capture: true },
       );
-      say(`release: published ${name}@${version}`);
+      say(`release: published ${name}@${version} (${elapsed()})`);
     }
     if (changesets.length > 0) {
       say(

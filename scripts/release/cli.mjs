@@ -225,27 +225,46 @@ export async function release(argv) {
     say(
       `release: pack each package, then check its tarball: manifest, files, links (${elapsed()})`,
     );
-    const packed = await inParallel(
-      packages.map(({ dir, manifest }) => async () => {
-        const destination = path.join(tarballDir, manifest.name.replace('/', '+'));
-        await run('pnpm', ['pack', '--pack-destination', destination], { cwd: dir, capture: true });
-        const [file] = readdirSync(destination).filter((name) => name.endsWith('.tgz'));
-        const tarball = path.join(destination, file);
-        const contents = await readTarball(tarball);
-        const problems = checkPackedPackage(contents);
-        if (problems.length > 0) throw new PackageCheckError(problems.join('\n'));
-        return { name: manifest.name, version: contents.manifest.version, tarball };
-      }),
-      2,
+    // One pnpm process packs them all (each package's prepack runs in its folder).
+    await run(
+      'pnpm',
+      [
+        '--recursive',
+        ...packages.map(({ manifest }) => `--filter=${manifest.name}`),
+        'pack',
+        '--pack-destination',
+        tarballDir,
+      ],
+      { capture: true },
     );
+    const packed = [];
+    const problems = [];
+    for (const file of readdirSync(tarballDir).filter((name) => name.endsWith('.tgz'))) {
+      const tarball = path.join(tarballDir, file);
+      const contents = await readTarball(tarball);
+      problems.push(...checkPackedPackage(contents));
+      packed.push({ name: contents.manifest.name, version: contents.manifest.version, tarball });
+    }
+    if (problems.length > 0) throw new PackageCheckError(problems.join('\n'));
+    if (packed.length !== packages.length) {
+      throw new PackageCheckError(`pnpm packed ${packed.length} of ${packages.length} packages`);
+    }
 
     // A scope's own registry setting in an .npmrc would win over --registry: name it too.
     const scopeArgs = registry ? [`--@access-manager:registry=${registry}`] : [];
-    const toPublish = [];
-    for (const entry of packed) {
-      if (!dryRun && (await isPublished(entry.name, entry.version, registry, scopeArgs))) {
-        say(`release: ${entry.name}@${entry.version} is already published; kept`);
-      } else toPublish.push(entry);
+    const published = dryRun
+      ? packed.map(() => false)
+      : await inParallel(
+          packed.map(
+            ({ name, version }) =>
+              () =>
+                isPublished(name, version, registry, scopeArgs),
+          ),
+          4,
+        );
+    const toPublish = packed.filter((_, index) => !published[index]);
+    for (const { name, version } of packed.filter((_, index) => published[index])) {
+      say(`release: ${name}@${version} is already published; kept`);
     }
 
     // pnpm packs the same bytes from the same files (fixed mtimes), so a tarball that passed
@@ -288,14 +307,17 @@ export async function release(argv) {
       say(`release: dry run: nothing was published (${elapsed()})`);
       return;
     }
-    for (const { name, version, tarball } of toPublish) {
-      await run(
-        'npm',
-        ['publish', tarball, '--registry', registry, ...scopeArgs, '--access', 'public'],
-        { capture: true },
-      );
-      say(`release: published ${name}@${version} (${elapsed()})`);
-    }
+    await inParallel(
+      toPublish.map(({ name, version, tarball }) => async () => {
+        await run(
+          'npm',
+          ['publish', tarball, '--registry', registry, ...scopeArgs, '--access', 'public'],
+          { capture: true },
+        );
+        say(`release: published ${name}@${version} (${elapsed()})`);
+      }),
+      4,
+    );
     if (changesets.length > 0) {
       say(
         'release: commit the versions and CHANGELOGs, then tag them: npx --yes pnpm@10 changeset tag',

@@ -8,6 +8,7 @@ import {
   ClosedError,
   FetchFailedError,
   StaleTokenError,
+  TokenRefusedError,
 } from './errors.js';
 import { EventDelivery } from './eventDelivery.js';
 import { type GetTokenOptions, waitForToken } from './getToken.js';
@@ -129,6 +130,7 @@ export class AccessManager extends EventDelivery {
       closed: this.closed,
       token: this.#hold.token,
       deadlines: this.#hold.deadlines,
+      refused: !!this.#hold.token && this.#hold.refused === this.#hold.token,
       flight: this.#refresher?.flight ?? null,
       failure,
       plans: !!this.#refresher && !failure && !this.closed,
@@ -218,6 +220,18 @@ export class AccessManager extends EventDelivery {
   reportSdkSignal(kind: 'willExpire' | 'expired'): Promise<unknown> {
     const token = this.#hold.token;
     if (this.closed) return Promise.reject(new ClosedError());
+    if (kind === 'expired' && this.#hold.refuse()) {
+      // Token after token refused, each adopted for the one refused before: not one gone stale.
+      if (this.#hold.refusals > 1) {
+        this.report(
+          new TokenRefusedError(
+            `The SDKs refused ${this.#hold.refusals} tokens in a row, the last ${token}: is the token server's clock behind?`,
+            { retryable: true },
+          ),
+        );
+      }
+      this.publish();
+    }
     if (this.#refresher) {
       return this.refresh({ reason: 'sdk', force: kind === 'expired' });
     }
@@ -316,6 +330,11 @@ export class AccessManager extends EventDelivery {
       // The token fetched, and only it: not one a subscriber pushed during its adoption.
       fetched: ({ jwt }) =>
         hold.token && this.#sharing?.post({ jwt, offsetMs: sharedOffset(hold.skew) }),
+      estimated: () =>
+        this.#sharing?.post(
+          hold.token && { jwt: hold.token.jwt, offsetMs: sharedOffset(hold.skew) },
+        ),
+      retrying: (at) => this.#sharing?.retrying(at),
       reconcile: () => this.#reconcile(),
     };
     return new Refresher(
@@ -333,6 +352,10 @@ export class AccessManager extends EventDelivery {
       closed: () => this.closed,
       refused: () => !!this.#refresher?.flight?.refused,
       adopt: (checked, plan) => this.#adopt(checked, plan),
+      estimate: (skew, plan) => {
+        if (this.#hold.estimate(skew, plan)) this.#reconcile();
+      },
+      retrying: (at) => this.#refresher?.heard(at),
     };
   }
 

@@ -8,6 +8,7 @@ export type AccessManagerErrorCode =
   | 'instance_mismatch'
   | 'missing_grant'
   | 'stale_token'
+  | 'token_refused'
   | 'lifetime_exceeded'
   | 'fetch_failed'
   | 'fetch_timeout'
@@ -110,6 +111,14 @@ export type MissingGrantError = InstanceType<typeof MissingGrantError>;
 /** The token is no use now: the one held, or one that expires sooner than a held token that is due. */
 export const StaleTokenError = kind<'stale_token'>('StaleTokenError');
 export type StaleTokenError = InstanceType<typeof StaleTokenError>;
+
+/**
+ * The SDKs refused token after token, each fresh from the token server (`reportSdkSignal('expired')`
+ * for tokens in a row): most often the token server's clock is behind, so that what it mints has
+ * expired on Twilio's clock. Retryable: the manager keeps asking.
+ */
+export const TokenRefusedError = kind<'token_refused'>('TokenRefusedError');
+export type TokenRefusedError = InstanceType<typeof TokenRefusedError>;
 
 /** The token lives longer than Twilio's 24-hour maximum (`exp - iat`). */
 export const LifetimeExceededError = kind<'lifetime_exceeded'>('LifetimeExceededError');

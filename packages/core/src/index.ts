@@ -51,6 +51,7 @@ export {
   TimeoutError,
   TokenExpiredError,
   TokenNotYetValidError,
+  TokenRefusedError,
 } from './errors.js';
 export type { TokenRequestInit } from './fetchTokenFrom.js';
 export { fetchTokenFrom, parseRetryAfter } from './fetchTokenFrom.js';

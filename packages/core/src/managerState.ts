@@ -10,6 +10,8 @@ export interface StateFacts {
   closed: boolean;
   token: AccessToken | null;
   deadlines: Deadlines | null;
+  /** Whether an SDK refused the token held (`reportSdkSignal('expired')`). */
+  refused: boolean;
   flight: RefreshFlight | null;
   /** The fatal error that stopped fetching, if one did. */
   failure: AccessManagerError | null;
@@ -32,7 +34,7 @@ export function deriveState(
   const tokenStatus: TokenStatus =
     !token || !deadlines
       ? 'none'
-      : now >= deadlines.expireAt
+      : facts.refused || now >= deadlines.expireAt
         ? 'expired'
         : now >= deadlines.warnAt
           ? 'expiring'

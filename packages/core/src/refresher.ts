@@ -16,6 +16,10 @@ export interface RefreshHost {
   report(error: AccessManagerError): void;
   /** A fetched token was adopted: tab sharing posts it. */
   fetched(token: AccessToken): void;
+  /** A token not adopted changed the clock estimate: tab sharing posts the held token anew. */
+  estimated(): void;
+  /** This tab's refresh retries at `at` (local clock): tab sharing tells the other tabs. */
+  retrying(at: number): void;
   reconcile(): void;
 }
 
@@ -34,6 +38,8 @@ export class Refresher {
   readonly #host: RefreshHost;
 
   readonly #logger: Logger;
+  /** When another tab said it retries (`heard`), while this tab waits for its outcome. */
+  #peerAt = -Infinity;
 
   constructor(options: FlightOptions, host: RefreshHost, logger: Logger) {
     this.#options = options;
@@ -63,7 +69,9 @@ export class Refresher {
     const flight = new RefreshFlight(reason, this.#options);
     if (refused) flight.refuse(this.#host.hold.token);
     this.flight = flight;
-    if (waitMs) {
+    // Another tab retries: this one waits for its outcome, and asks itself only after the bound.
+    waitMs = Math.max(waitMs, this.#peerUntil() - this.#options.clock.now());
+    if (waitMs > 0) {
       flight.defer(this.#options.clock.now() + waitMs);
       this.#host.reconcile();
     } else this.attempt(flight);
@@ -87,11 +95,31 @@ export class Refresher {
   adopted(token: AccessToken): void {
     const flight = this.flight;
     this.failure = null;
+    this.#peerAt = -Infinity;
     if (flight && (!flight.running || token.expiresAt.getTime() >= flight.refusedExpiresAt)) {
       this.flight = null;
       flight.abort(new StaleTokenError('Answered by a token adopted meanwhile.'));
       flight.resolve(token);
     }
+  }
+
+  /**
+   * Another tab's refresh failed (or waits for the server's next second) and retries at `at`.
+   * Unless this tab's own retry comes sooner (it leads then), this tab waits for that retry's
+   * outcome, which comes as a token posted; if none comes by `at` plus a fetch's time limit and
+   * a second (the other tab closed, froze or failed again unheard), it asks the server itself.
+   * So retries do not multiply with tabs, and no tab depends on another for good.
+   */
+  heard(at: number): void {
+    const flight = this.flight;
+    if (flight?.running || (flight && flight.retryAt !== null && flight.retryAt < at)) return;
+    this.#peerAt = at;
+    if (flight) flight.defer(this.#peerUntil());
+    this.#host.reconcile();
+  }
+
+  #peerUntil(): number {
+    return this.#peerAt + (this.#options.fetchTimeoutMs ?? 10_000) + 1_000;
   }
 
   /** The device woke: a retry waiting for its backoff runs now (not before `Retry-After`). */
@@ -103,6 +131,7 @@ export class Refresher {
   forget(error: AccessManagerError): void {
     const flight = this.flight;
     this.flight = this.failure = null;
+    this.#peerAt = -Infinity;
     flight?.abort(error);
     flight?.reject(error);
   }
@@ -124,10 +153,24 @@ export class Refresher {
       host.fetched(checked.token);
       return;
     }
-    host.hold.estimate(checked.skew);
+    if (host.hold.estimate(checked.skew)) host.estimated();
     const held = host.hold.token;
+    const now = this.#options.clock.now();
+    // The token refused, minted again within the same second of the server's clock (a server
+    // that mints byte-identical tokens): no error; ask again once that second has turned.
+    const nextSecond =
+      held?.issuedAt && checked.token.jwt === held.jwt
+        ? (Math.floor(held.issuedAt.getTime() / 1_000) + 1) * 1_000 - host.hold.skew.offsetMs
+        : -Infinity;
     if (held && !host.hold.due() && !flight.refused) {
       this.#settle(flight, held); // nothing newer, but nothing needed yet either
+    } else if (flight.refused && nextSecond > now) {
+      this.#logger.info(
+        `Same token again: next token fetch in ${Math.round(nextSecond - now)} ms.`,
+      );
+      flight.defer(nextSecond);
+      host.retrying(nextSecond);
+      host.reconcile();
     } else {
       this.#failed(flight, new StaleTokenError(`The token server sent a token that ${why}.`));
     }
@@ -157,7 +200,13 @@ export class Refresher {
       this.flight = null;
       flight.reject(error);
     } else {
-      const delay = flight.wait(error, this.#options.clock.now());
+      const now = this.#options.clock.now();
+      const delay = flight.wait(error, now);
+      const peerUntil = this.#peerUntil();
+      if (flight.retryAt !== null && this.#peerAt <= flight.retryAt && peerUntil > now) {
+        // Another tab retries sooner: this one waits for its outcome.
+        flight.defer(Math.max(flight.retryAt, peerUntil));
+      } else if (flight.retryAt !== null) host.retrying(flight.retryAt);
       this.#logger.info(`Next token fetch in ${Math.round(delay)} ms.`);
     }
     host.reconcile();

@@ -14,6 +14,10 @@ export interface SharingFacts {
   /** Whether a forced refresh is under way (the held token was refused). */
   refused(): boolean;
   adopt(checked: CheckedToken, plan: Plan): void;
+  /** Another tab's clock estimate for the token held (it rests on a server time): plan anew. */
+  estimate(skew: ClockSkew, plan: Plan): void;
+  /** Another tab's refresh retries at this time (local clock). */
+  retrying(at: number): void;
 }
 
 /** The clock offset to share with another tab: only one that rests on a stated server time. */
@@ -43,4 +47,12 @@ export const sharingHost = ({ hold, ...facts }: SharingFacts): TabSharingHost =>
   },
   context: () => ({ held: hold.token, due: hold.due(), refused: facts.refused() }),
   adopt: facts.adopt,
+  estimate: ({ jwt, offsetMs }, plan) => {
+    if (jwt !== hold.token?.jwt) return false;
+    if (offsetMs !== undefined && !facts.closed()) {
+      facts.estimate({ ...hold.skew, offsetMs, source: 'server' }, plan);
+    }
+    return true;
+  },
+  retrying: (at) => facts.closed() || facts.retrying(at),
 });

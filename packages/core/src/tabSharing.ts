@@ -43,6 +43,14 @@ export interface TabSharingHost {
   context(): AdoptionContext;
   /** Adopts a checked token that another tab fetched: it plans its refresh with `followerDeadlines`. */
   adopt(checked: CheckedToken, plan: (deadlines: Deadlines) => Deadlines): void;
+  /**
+   * Another tab posted the token held, with its clock estimate: when it differs, this tab takes
+   * it (the sender's rests on a server time it trusted) and plans anew, as a follower. True when
+   * `token` is the token held.
+   */
+  estimate(token: SharedToken, plan: (deadlines: Deadlines) => Deadlines): boolean;
+  /** Another tab's refresh retries at this time (tabs of one browser read one clock). */
+  retrying(at: number): void;
   logger: Logger;
 }
 
@@ -103,6 +111,8 @@ export class TabSharing {
     channel.onmessage = ({ data }: MessageEvent) => {
       if (data?.ask === true) {
         this.post(host.held());
+      } else if (Number.isFinite(data?.retryAt)) {
+        host.retrying(data.retryAt);
       } else if (typeof data?.jwt === 'string') {
         const { offsetMs } = data;
         offer(host, { jwt: data.jwt, offsetMs: Number.isFinite(offsetMs) ? offsetMs : undefined });
@@ -115,6 +125,14 @@ export class TabSharing {
   /** Gives every other manager on the channel this token. */
   post(token: SharedToken | null): void {
     if (token) this.#channel.postMessage(token);
+  }
+
+  /**
+   * Tells every other manager on the channel that this one's refresh retries at `at`: they wait
+   * for its outcome instead of retrying too (a bounded wait: see `Refresher.heard`).
+   */
+  retrying(at: number): void {
+    this.#channel.postMessage({ retryAt: at });
   }
 
   /** Asks the other managers for the tokens they hold; returns how long to wait for one. */
@@ -136,6 +154,10 @@ export class TabSharing {
  * tab's token is no error of this one.
  */
 function offer(host: TabSharingHost, shared: SharedToken): void {
+  if (host.estimate(shared, followerDeadlines)) {
+    host.logger.debug('Tab sharing: the token held, posted again.');
+    return;
+  }
   try {
     const checked = host.check(shared);
     if (!checked) return;

@@ -27,6 +27,13 @@ export class TokenHold {
   adoptions = 0;
   warned = false;
   expired = false;
+  /**
+   * The token an SDK refused (`reportSdkSignal('expired')`), while it is the one held: the state
+   * says `expired` whatever its deadlines say. Another token adopted clears it.
+   */
+  refused: AccessToken | null = null;
+  /** Tokens refused in a row, each adopted after the one before was refused. */
+  refusals = 0;
   readonly #clock: Clock;
   readonly #options: Omit<AccessManagerOptions, 'token'>;
   readonly #grants: GrantRegistry;
@@ -82,6 +89,8 @@ export class TokenHold {
 
   /** Holds a checked token: its deadlines from the clock estimate (`follower`: see `Plan`). */
   hold({ token, skew }: CheckedToken, follower?: Plan): void {
+    // A token that lived without being refused ends a run of refusals.
+    if (this.refused !== this.token) this.refusals = 0;
     this.token = token;
     this.skew = skew;
     this.anchor ??= token;
@@ -90,17 +99,29 @@ export class TokenHold {
     this.adoptions++;
   }
 
-  /** A token not adopted still says what it says of the server's clock: the held one is planned anew. */
-  estimate(skew: ClockSkew): void {
-    if (this.token && skew.offsetMs !== this.skew.offsetMs) {
-      this.skew = skew;
-      this.#plan(this.token);
-    }
+  /** An SDK refused the token held: true when it had not been refused yet. */
+  refuse(): boolean {
+    if (!this.token || this.refused === this.token) return false;
+    this.refused = this.token;
+    this.refusals++;
+    return true;
+  }
+
+  /**
+   * A token not adopted still says what it says of the server's clock: the held one is planned
+   * anew (`follower`: the estimate came from another tab). True when the estimate changed.
+   */
+  estimate(skew: ClockSkew, follower?: Plan): boolean {
+    if (!this.token || skew.offsetMs === this.skew.offsetMs) return false;
+    this.skew = skew;
+    this.#plan(this.token, follower);
+    return true;
   }
 
   /** Forgets the token and the anchor (`reset()`, `close()`); the clock estimate stays. */
   forget(): void {
-    this.token = this.deadlines = this.anchor = null;
+    this.token = this.deadlines = this.anchor = this.refused = null;
+    this.refusals = 0;
   }
 
   #plan(token: AccessToken, follower?: Plan): void {

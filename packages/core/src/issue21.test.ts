@@ -143,3 +143,60 @@ it('a token every SDK refuses is not shown valid until another is adopted, and f
   expect(manager.getState().token).not.toBe(second.token);
   expect(manager.getState().tokenStatus).toBe('valid');
 });
+
+it('during an outage, a tab whose retrying tab closed retries by itself within the bound (retryAt + fetchTimeoutMs + 1 s)', async () => {
+  let down = false;
+  const attempts: Array<[string, number]> = [];
+  const fetcher =
+    (tab: string): FetchToken =>
+    async () => {
+      attempts.push([tab, Date.now()]);
+      if (down) throw new Error('503');
+      return makeToken({ ttl: 20 });
+    };
+  const shareAcrossTabs = newChannel();
+  const first = make({ fetchToken: fetcher('A'), shareAcrossTabs, random: () => 0.2 });
+  make({ fetchToken: fetcher('B'), shareAcrossTabs, random: () => 0.7, fetchTimeoutMs: 2_000 });
+  await run(30_000);
+  down = true;
+  attempts.length = 0;
+  await run(10_000);
+  expect(attempts.length).toBeGreaterThan(0);
+  expect(attempts.every(([tab]) => tab === 'A')).toBe(true);
+  const closedAt = Date.now();
+  first.close();
+  down = false;
+  // A's last retry was due within 8 s of its close; B waits at most that + 2 s + 1 s.
+  await run(12_000);
+  const fromB = attempts.filter(([tab]) => tab === 'B');
+  expect(fromB).toHaveLength(1);
+  expect(fromB[0]?.[1]).toBeGreaterThan(closedAt);
+  expect(managers[1]?.getState().tokenStatus).toBe('valid');
+}, 30_000);
+
+it('byte-identical tokens, two tabs whose SDKs both refuse the token: one forced refresh serves both', async () => {
+  const fetches: Array<[string, number]> = [];
+  const fetcher =
+    (tab: string): FetchToken =>
+    async () => {
+      const iat = Math.floor(Date.now() / 1000);
+      fetches.push([tab, Date.now() - T0]);
+      return makeToken({ iat, ttl: 600, jti: `SK-${iat}` });
+    };
+  const shareAcrossTabs = newChannel();
+  const first = make({ fetchToken: fetcher('A'), shareAcrossTabs });
+  await run(200);
+  const second = make({ fetchToken: fetcher('B'), shareAcrossTabs });
+  const events = [...[first, second].map(record)];
+  await run(300);
+  expect(second.token).toBe(first.token); // taken from A at start-up
+  first.reportSdkSignal('expired').catch(() => {});
+  await run(100);
+  second.reportSdkSignal('expired').catch(() => {});
+  await run(3_000);
+  expect(events.flat().filter((e) => e.type === 'error')).toEqual([]);
+  expect(fetches.map(([tab]) => tab)).toEqual(['A', 'A', 'A']);
+  expect(fetches[2]?.[1]).toBeGreaterThanOrEqual(1_000);
+  expect(second.token).toBe(first.token);
+  expect(second.getState().tokenStatus).toBe('valid');
+}, 30_000);

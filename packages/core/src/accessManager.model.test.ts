@@ -48,6 +48,8 @@ class World {
   /** After reset(): no fetch until something asks for a token. */
   quietSince: number | null = null;
   eventsAtClose = 0;
+  /** The token held when an SDK last refused one (reportSdkSignal('expired')). */
+  refused: AccessToken | null = null;
   /** Expired tokens pushed so far: each is a minute older than the last, so no two agree in age. */
   expiredPushes = 0;
 
@@ -120,6 +122,11 @@ class World {
     expect(state.token?.jwt ?? null).toBe(manager.token);
     if (state.token) expect(this.adopted.at(-1)).toBe(state.token);
     expect(state.tokenStatus === 'none').toBe(state.token === null);
+    // The token an SDK refused is shown expired while it is the one held (issue 21).
+    if (state.token && state.token === this.refused) {
+      expect(state.tokenStatus).toBe('expired');
+      expect(['expired', 'failed']).toContain(state.status);
+    }
     // tokenUpdated in adoption order on every stream.
     const updated = this.events.flatMap((e) => (e.type === 'tokenUpdated' ? [e.token] : []));
     expect(updated).toEqual(this.adopted);
@@ -248,6 +255,7 @@ const commands = [
   fc.constantFrom('willExpire' as const, 'expired' as const).map((kind) =>
     command(`reportSdkSignal(${kind})`, (world) => {
       world.asked(); // an SDK asked for a token
+      if (kind === 'expired') world.refused = world.manager.getState().token;
       world.manager.reportSdkSignal(kind).catch(noop);
     }),
   ),

@@ -130,7 +130,7 @@ export class AccessManager extends EventDelivery {
       closed: this.closed,
       token: this.#hold.token,
       deadlines: this.#hold.deadlines,
-      refused: !!this.#hold.token && this.#hold.refused === this.#hold.token,
+      refused: this.#hold.refusedNow(),
       flight: this.#refresher?.flight ?? null,
       failure,
       plans: !!this.#refresher && !failure && !this.closed,
@@ -301,7 +301,12 @@ export class AccessManager extends EventDelivery {
   /** Why a valid token is not adopted, in words; undefined when it is. */
   #whyNot(token: AccessToken, refused: boolean): string | undefined {
     const held = this.#hold.token;
-    const reason = decideAdoption(token, { held, due: this.#hold.due(), refused });
+    const reason = decideAdoption(token, {
+      held,
+      due: this.#hold.due(),
+      refused,
+      refusedBySdk: this.#hold.refusedNow(),
+    });
     if (!reason) return undefined;
     const why = reason === 'same_token' ? 'is the token held' : `expires sooner than ${held}`;
     this.logger.info(`Not adopted: ${token} ${why}.`);
@@ -311,10 +316,11 @@ export class AccessManager extends EventDelivery {
 
   #adopt(checked: CheckedToken, follower?: Plan): void {
     const { token } = checked;
+    const replacesRefused = this.#hold.refusedNow();
     this.#hold.hold(checked, follower);
     this.lastError = null;
     this.logger.info(`Adopted ${token}.`);
-    this.#refresher?.adopted(token);
+    this.#refresher?.adopted(token, replacesRefused);
     this.deliverAdoption(token);
     if (this.#hold.token === token) this.#reconcile();
   }

@@ -49,3 +49,9 @@ describe('decideAdoption, as a table', () => {
     });
   }
 });
+
+it('an SDK refused the held token itself: any other valid token replaces it, even one that expires sooner (issue 21); never the same one', () => {
+  const context = { held, due: true, refused: true, refusedBySdk: true };
+  expect(decideAdoption(token(T + 3000), context)).toBeNull();
+  expect(decideAdoption(held, context)).toBe('same_token');
+});

@@ -11,13 +11,20 @@ export interface AdoptionContext {
   due: boolean;
   /** Whether the held token was refused (an SDK said so, through a forced refresh). */
   refused: boolean;
+  /**
+   * Whether an SDK refused the held token itself (`reportSdkSignal('expired')`): then any other
+   * valid token is better than it, even one that expires sooner (a token minted while the token
+   * server's clock was ahead outlives every fresh one).
+   */
+  refusedBySdk?: boolean;
 }
 
 /**
  * Whether a token that passed every check replaces the one held: `null` to adopt, or why not.
  * Usefulness is judged by `exp`, never by `iat` (token servers behind one load balancer have
  * clocks seconds apart): when the held token is due or was refused, one that expires sooner
- * is no better; otherwise the newest answer wins. The token held is never adopted again. Pure.
+ * is no better, unless an SDK refused the held token itself; otherwise the newest answer wins.
+ * The token held is never adopted again. Pure.
  */
 export function decideAdoption(
   candidate: AccessToken,
@@ -26,6 +33,7 @@ export function decideAdoption(
   const { held } = context;
   if (!held) return null;
   if (candidate.jwt === held.jwt) return 'same_token';
+  if (context.refusedBySdk) return null;
   if ((context.due || context.refused) && candidate.expiresAt < held.expiresAt) {
     return 'expires_sooner';
   }

@@ -200,3 +200,27 @@ it('byte-identical tokens, two tabs whose SDKs both refuse the token: one forced
   expect(second.token).toBe(first.token);
   expect(second.getState().tokenStatus).toBe('valid');
 }, 30_000);
+
+it('the SDKs refuse a token minted while the token server clock was 2 min ahead: the next fresh token, which expires sooner, is adopted (one fetch, no stale_token)', async () => {
+  let skewMs = 120_000;
+  const fetches: number[] = [];
+  const fetchToken: FetchToken = async () => {
+    const server = Date.now() + skewMs;
+    fetches.push(Date.now());
+    return { token: makeToken({ iat: Math.floor(server / 1000), ttl: 600 }), serverTime: server };
+  };
+  const manager = make({ fetchToken });
+  const events = record(manager);
+  await run(1_000);
+  const ahead = manager.getState().token;
+  skewMs = 0;
+  await run(1_000);
+  manager.reportSdkSignal('expired').catch(() => {});
+  await run(5_000);
+  expect(events.filter((e) => e.type === 'error')).toEqual([]);
+  expect(fetches).toHaveLength(2);
+  const fresh = manager.getState().token;
+  expect(fresh).not.toBe(ahead);
+  expect(fresh && ahead && fresh.expiresAt < ahead.expiresAt).toBe(true);
+  expect(manager.getState().tokenStatus).toBe('valid');
+});

@@ -90,13 +90,17 @@ export class Refresher {
   /**
    * A token was adopted. A refresh that waits to retry has what it was for, and so has a forced
    * one given a token that expires no sooner than the refused one, from any source: its callers
-   * get this token, and a fetch under way is aborted.
+   * get this token, and a fetch under way is aborted. So has any refresh, when the token
+   * replaced was one an SDK refused (`replacesRefused`): any other token is better than it.
    */
-  adopted(token: AccessToken): void {
+  adopted(token: AccessToken, replacesRefused = false): void {
     const flight = this.flight;
     this.failure = null;
     this.#peerAt = -Infinity;
-    if (flight && (!flight.running || token.expiresAt.getTime() >= flight.refusedExpiresAt)) {
+    if (
+      flight &&
+      (!flight.running || replacesRefused || token.expiresAt.getTime() >= flight.refusedExpiresAt)
+    ) {
       this.flight = null;
       flight.abort(new StaleTokenError('Answered by a token adopted meanwhile.'));
       flight.resolve(token);

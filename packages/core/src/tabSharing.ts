@@ -76,7 +76,9 @@ export function decideSharedAdoption(
   const { held } = context;
   return (
     decideAdoption(candidate, context) ??
-    (held && candidate.expiresAt <= held.expiresAt ? 'expires_no_later' : null)
+    (held && !context.refusedBySdk && candidate.expiresAt <= held.expiresAt
+      ? 'expires_no_later'
+      : null)
   );
 }
 

@@ -99,6 +99,11 @@ export class TokenHold {
     this.adoptions++;
   }
 
+  /** Whether an SDK refused the token held (`refuse`). */
+  refusedNow(): boolean {
+    return !!this.token && this.refused === this.token;
+  }
+
   /** An SDK refused the token held: true when it had not been refused yet. */
   refuse(): boolean {
     if (!this.token || this.refused === this.token) return false;

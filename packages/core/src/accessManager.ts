@@ -225,7 +225,7 @@ export class AccessManager extends EventDelivery {
       if (this.#hold.refusals > 1) {
         this.report(
           new TokenRefusedError(
-            `The SDKs refused ${this.#hold.refusals} tokens in a row, the last ${token}: is the token server's clock behind?`,
+            `${this.#hold.refusals} tokens refused in a row, the last ${token}: is the token server's clock behind?`,
             { retryable: true },
           ),
         );
@@ -336,10 +336,6 @@ export class AccessManager extends EventDelivery {
       // The token fetched, and only it: not one a subscriber pushed during its adoption.
       fetched: ({ jwt }) =>
         hold.token && this.#sharing?.post({ jwt, offsetMs: sharedOffset(hold.skew) }),
-      estimated: () =>
-        this.#sharing?.post(
-          hold.token && { jwt: hold.token.jwt, offsetMs: sharedOffset(hold.skew) },
-        ),
       retrying: (at) => this.#sharing?.retrying(at),
       reconcile: () => this.#reconcile(),
     };

@@ -137,7 +137,7 @@ it('a token every SDK refuses is not shown valid until another is adopted, and f
   expect(manager.getState().tokenStatus).toBe('expired');
   const errors = events.flatMap((e) => (e.type === 'error' ? [e.error] : []));
   expect(errors.map((e) => e.code)).toEqual(['token_refused']);
-  expect(errors[0]?.message).toMatch(/2 tokens in a row.*clock behind/);
+  expect(errors[0]?.message).toMatch(/2 tokens refused in a row.*clock behind/);
   await run(1_000);
   // Another token adopted: no SDK has refused it yet.
   expect(manager.getState().token).not.toBe(second.token);

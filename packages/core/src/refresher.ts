@@ -14,10 +14,11 @@ export interface RefreshHost {
   whyNot(token: AccessToken, refused: boolean): string | undefined;
   adopt(checked: CheckedToken): void;
   report(error: AccessManagerError): void;
-  /** A fetched token was adopted: tab sharing posts it. */
+  /**
+   * Tab sharing posts this token with the clock estimate: a fetched token adopted, or the token
+   * held when a token not adopted moved the estimate.
+   */
   fetched(token: AccessToken): void;
-  /** A token not adopted changed the clock estimate: tab sharing posts the held token anew. */
-  estimated(): void;
   /** This tab's refresh retries at `at` (local clock): tab sharing tells the other tabs. */
   retrying(at: number): void;
   reconcile(): void;
@@ -157,8 +158,8 @@ export class Refresher {
       host.fetched(checked.token);
       return;
     }
-    if (host.hold.estimate(checked.skew)) host.estimated();
     const held = host.hold.token;
+    if (host.hold.estimate(checked.skew) && held) host.fetched(held);
     const now = this.#options.clock.now();
     // The token refused, minted again within the same second of the server's clock (a server
     // that mints byte-identical tokens): no error; ask again once that second has turned.
@@ -169,9 +170,7 @@ export class Refresher {
     if (held && !host.hold.due() && !flight.refused) {
       this.#settle(flight, held); // nothing newer, but nothing needed yet either
     } else if (flight.refused && nextSecond > now) {
-      this.#logger.info(
-        `Same token again: next token fetch in ${Math.round(nextSecond - now)} ms.`,
-      );
+      this.#logger.info(`Next token fetch in ${Math.round(nextSecond - now)} ms.`);
       flight.defer(nextSecond);
       host.retrying(nextSecond);
       host.reconcile();

@@ -3,12 +3,12 @@
 // Twilio endpoints, and 15-second tokens. What a client holds is read from the fake endpoints
 // (the token of each open connection's latest twilsock init / update or Voice listen), not from
 // the page. Each scenario prints what it measured.
-import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium } from '@access-manager/testing';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoServer } from './startDemoServer.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const TTL = 15; // seconds: a refresh cycle every ~10 s
@@ -34,7 +34,7 @@ describe.runIf(hasBrowser)('the demo in Chromium, with the real SDK clients', ()
   const consoleErrors = [];
   const provoked = new Set();
   const outside = [];
-  const serverLog = [];
+  let serverLog = [];
   const figures = {};
 
   const watch = (target) => {
@@ -49,27 +49,10 @@ describe.runIf(hasBrowser)('the demo in Chromium, with the real SDK clients', ()
 
   beforeAll(async () => {
     const started = Date.now();
-    server = spawn(
-      process.execPath,
-      [join(here, 'server.js'), '--port', '0', '--ttl', String(TTL)],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    url = await new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`demo did not start: ${serverLog.join('')}`)),
-        30_000,
-      );
-      server.stdout.on('data', (chunk) => {
-        serverLog.push(String(chunk));
-        const match = /on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(serverLog.join(''));
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      });
-      server.stderr.on('data', (chunk) => serverLog.push(String(chunk)));
-      server.on('exit', (code) => reject(new Error(`demo exited ${code}: ${serverLog.join('')}`)));
-    });
+    const demo = startDemoServer(TTL);
+    server = demo.child;
+    serverLog = demo.log;
+    url = await demo.url;
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
     context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
     // Every request of every page of the context, the SDKs' included (sounds, Insights).

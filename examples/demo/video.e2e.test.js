@@ -4,14 +4,11 @@
 // signaling connection's connect or sync), not from the page; the row's buttons are clicked as
 // a person would. Video has no updateToken: Twilio reads the token when the Room connects and
 // when its signaling resumes, so a Room outlives its token until its signaling drops.
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium } from '@access-manager/testing';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoServer } from './startDemoServer.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const TTL = 10; // seconds: the shortest the demo takes, so that a Room outlives its token soon
 
 // Without Chromium the suite skips, unless E2E_REQUIRED is set (CI): then it fails.
@@ -24,31 +21,12 @@ describe.runIf(hasBrowser)('the demo in Chromium: the Video row, real twilio-vid
   let page;
   const consoleErrors = [];
   const outside = [];
-  const serverLog = [];
   const figures = {};
 
   beforeAll(async () => {
-    server = spawn(
-      process.execPath,
-      [join(here, 'server.js'), '--port', '0', '--ttl', String(TTL)],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    url = await new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`demo did not start: ${serverLog.join('')}`)),
-        30_000,
-      );
-      server.stdout.on('data', (chunk) => {
-        serverLog.push(String(chunk));
-        const match = /on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(serverLog.join(''));
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      });
-      server.stderr.on('data', (chunk) => serverLog.push(String(chunk)));
-      server.on('exit', (code) => reject(new Error(`demo exited ${code}: ${serverLog.join('')}`)));
-    });
+    const demo = startDemoServer(TTL);
+    server = demo.child;
+    url = await demo.url;
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
     const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
     context.on('request', (request) => {

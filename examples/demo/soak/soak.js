@@ -7,12 +7,12 @@
 //
 // Exit status: 0 passed, 1 failed (the table says why), 2 a mistake on the command line, 3 the
 // soak could not run (no browser, the demo did not start).
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, hasChromium } from '@access-manager/testing';
 import { chromium } from 'playwright-core';
+import { startDemoServer } from '../startDemoServer.js';
 import { parseSoakArgs, USAGE, UsageError } from './cli.js';
 import { FAULTS } from './faults.js';
 import { Observer } from './observer.js';
@@ -29,24 +29,18 @@ class CannotRun extends Error {}
 // ---- the demo server ---------------------------------------------------------------------------
 
 /**
- * Starts examples/demo/server.js on a free port. It is preloaded with exitWithParent.js, so that
- * it goes away with this process even when this one is killed.
+ * Starts examples/demo/server.js on a free port, preloaded with exitWithParent.js, so that it goes
+ * away with this process even when this one is killed.
  */
 async function startDemo(ttl, cleanups) {
-  const lines = [];
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      pathToFileURL(join(here, 'exitWithParent.js')).href,
-      join(here, '..', 'server.js'),
-      '--port',
-      '0',
-      '--ttl',
-      String(ttl),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
-  );
+  const {
+    child,
+    log: lines,
+    url: started,
+  } = startDemoServer(ttl, {
+    preload: join(here, 'exitWithParent.js'),
+    timeoutMs: 60_000,
+  });
   cleanups.push(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -55,22 +49,8 @@ async function startDemo(ttl, cleanups) {
     await exited;
     clearTimeout(timer);
   });
-  child.stdout.on('data', (chunk) => lines.push(String(chunk)));
-  child.stderr.on('data', (chunk) => lines.push(String(chunk)));
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new CannotRun('the demo did not start in 60 s')), 60_000);
-    const onData = () => {
-      const match = /on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(lines.join(''));
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new CannotRun(`the demo exited (${code}): ${lines.join('').slice(-500)}`));
-    });
+  const url = await started.catch((error) => {
+    throw new CannotRun(error.message);
   });
   const rss = () => {
     try {

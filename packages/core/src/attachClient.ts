@@ -138,7 +138,6 @@ export function attachClient<Client>(
             twilioCode: typeof code === 'number' ? code : undefined,
           });
     failures++;
-    set({ status: 'retrying', token: undefined, lastError });
     const retry = options.retry;
     const delayMs = backoffDelay(
       failures,
@@ -147,6 +146,7 @@ export function attachClient<Client>(
       options.random,
     );
     retryTimer = clock.setTimeout(create, delayMs);
+    set({ status: 'retrying', token: undefined, lastError }); // last: a subscriber may detach
   };
 
   /** Factory form: a client for the manager's user now, with a token valid long enough. */

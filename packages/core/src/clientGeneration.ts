@@ -68,6 +68,10 @@ export function clientGeneration<Client>(
     }
   };
 
+  /** A time limit; Infinity, or anything past what setTimeout can hold, means none. */
+  const limit = (expire: () => void, ms: number) =>
+    ms < 2_147_483_647 ? clock.setTimeout(expire, ms) : undefined;
+
   /** Runs `settle` once: when `pending` settles, after `pushTimeoutMs`, or on `abandon`. */
   const track = (
     pending: Promise<unknown>,
@@ -92,17 +96,14 @@ export function clientGeneration<Client>(
     // Only a client that had its connection when the push began can lose it during the push (one
     // already `denied` sends the token on a new socket; its late `tokenExpired` is about the old).
     abandon = spec.confirm?.(gen.client as Client) === false ? undefined : (e) => once(false, e);
-    // (Infinity, or anything past what setTimeout can hold, means no timeout.)
-    if (pushTimeoutMs < 2_147_483_647) {
-      pushTimer = clock.setTimeout(
-        () =>
-          once(
-            false,
-            new PushTimeoutError(`${spec.name} updateToken took over ${pushTimeoutMs} ms.`),
-          ),
-        pushTimeoutMs,
-      );
-    }
+    pushTimer = limit(
+      () =>
+        once(
+          false,
+          new PushTimeoutError(`${spec.name} updateToken took over ${pushTimeoutMs} ms.`),
+        ),
+      pushTimeoutMs,
+    );
   };
 
   function deliver(): void {
@@ -134,7 +135,6 @@ export function clientGeneration<Client>(
     clock.clearTimeout(timer);
     triedJwt = token.jwt;
     gen.identity ??= token.identity;
-    set({ status: attempt ? 'retrying' : 'updating' });
     const started = clock.now();
     let pending: Promise<unknown>;
     try {
@@ -156,6 +156,8 @@ export function clientGeneration<Client>(
         if (gen.held) changedAt = now;
         previous = gen.held;
         gen.held = token;
+        spec.delivered?.(target);
+        // Effects first, then the news: a subscriber of `state$` may detach or sign out at once.
         set({
           status: 'synced',
           token,
@@ -163,15 +165,10 @@ export function clientGeneration<Client>(
           pushLatencyMs: now - started,
           lastError: undefined,
         });
-        spec.delivered?.(target);
         deliver(); // a newer token may have come meanwhile
         return;
       }
       attempt++;
-      set({
-        status: 'retrying',
-        lastError: error instanceof Error ? error : new Error(String(error)),
-      });
       const retry = options.retry;
       const delayMs = backoffDelay(
         attempt,
@@ -194,7 +191,12 @@ export function clientGeneration<Client>(
       } else {
         wait(delayMs);
       }
+      set({
+        status: 'retrying',
+        lastError: error instanceof Error ? error : new Error(String(error)),
+      });
     });
+    set({ status: attempt ? 'retrying' : 'updating' });
   }
 
   const signal = (kind: ClientSignal): void => {
@@ -282,7 +284,7 @@ export function clientGeneration<Client>(
       const client = gen.client as Client;
       const timeoutMs = options.startTimeoutMs ?? 30_000;
       return new Promise((resolve, reject) => {
-        timer = clock.setTimeout(
+        timer = limit(
           () => reject(new ClientStartError(`${spec.name} was not ready within ${timeoutMs} ms.`)),
           timeoutMs,
         );

@@ -79,9 +79,9 @@ export interface AttachOptions {
   token?: string;
   /** Factory form: the token a new client is created with is valid at least this long; default 60 000 (or half a shorter token's lifetime). */
   minValidityMs?: number;
-  /** Each `updateToken` call counts as failed after this long; default 15 000. */
+  /** Each `updateToken` call counts as failed after this long; default 15 000 (`Infinity`: no limit). */
   pushTimeoutMs?: number;
-  /** Factory form: `spec.start` (Voice: `register()`) counts as failed after this long; default 30 000. */
+  /** Factory form: `spec.start` (Voice: `register()`) counts as failed after this long; default 30 000 (`Infinity`: no limit). */
   startTimeoutMs?: number;
   /** Backoff between failed pushes, and between failed creations; default 1 000 to 30 000 ms, full jitter. */
   retry?: RetryOptions;

@@ -284,3 +284,113 @@ describe('found by the model-based test (linksModel.test.ts)', () => {
     expect(link.getState()).toMatchObject({ status: 'synced', token: { jwt: first } });
   });
 });
+
+describe('found in review: a state$ subscriber that acts during a delivery', () => {
+  it('detach() on `updating`: the client gets no push after detach, and no timer is left', async () => {
+    const first = tokenFor('alice');
+    const manager = managed({ token: first });
+    const client = new StandInClient(first);
+    client.autoAnswer = false;
+    const pushedWhileDetached: string[] = [];
+    const link = attachClient(
+      manager,
+      client,
+      {
+        ...spec,
+        updateToken: (c, jwt) => {
+          if (link.getState().status === 'detached') pushedWhileDetached.push(jwt);
+          return spec.updateToken(c, jwt);
+        },
+      },
+      { token: first },
+    );
+    link.state$.subscribe((state) => {
+      if (state.status === 'updating') link.detach();
+    });
+    await manager.updateToken(tokenFor('alice', 1));
+    await flush();
+    expect(link.getState().status).toBe('detached');
+    expect(pushedWhileDetached).toEqual([]);
+    manager.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('detach() on `retrying` after a failed push: no timer is left', async () => {
+    const first = tokenFor('alice');
+    const manager = managed({ token: first });
+    const client = new StandInClient(first);
+    client.autoAnswer = false;
+    const link = attachClient(manager, client, spec, { token: first });
+    link.state$.subscribe((state) => {
+      if (state.status === 'retrying') link.detach();
+    });
+    await manager.updateToken(tokenFor('alice', 1));
+    await flush();
+    client.answers.shift()?.reject(new Error('socket closed'));
+    await flush();
+    expect(link.getState().status).toBe('detached');
+    manager.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('detach() on `retrying` after a failed creation: no timer is left', async () => {
+    const manager = managed({ token: tokenFor('alice') });
+    const link = attachClient(manager, () => Promise.reject(new Error('factory failed')), spec);
+    link.state$.subscribe((state) => {
+      if (state.status === 'retrying') link.detach();
+    });
+    await flush();
+    expect(link.getState().status).toBe('detached');
+    manager.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a synced factory client: detach() on `synced` calls no `delivered` on the shut-down client', async () => {
+    const manager = managed({ token: tokenFor('alice') });
+    const made: StandInClient[] = [];
+    let deliveredAfterShutdown = 0;
+    const link = attachClient(
+      manager,
+      (jwt) => {
+        made.push(new StandInClient(jwt));
+        return made.at(-1) as StandInClient;
+      },
+      {
+        ...spec,
+        delivered: (client) => {
+          if (client.shutdowns) deliveredAfterShutdown++;
+        },
+      },
+    );
+    await flush();
+    link.state$.subscribe((state) => {
+      if (state.status === 'synced' && state.lastPushedAt) link.detach();
+    });
+    await manager.updateToken(tokenFor('alice', 1));
+    await flush();
+    expect(made[0]?.pushes).toHaveLength(1);
+    expect(made[0]?.shutdowns).toBe(1);
+    expect(deliveredAfterShutdown).toBe(0);
+  });
+});
+
+describe('found in review: startTimeoutMs', () => {
+  it('Infinity means no time limit for start, as for pushTimeoutMs: the client is not failed at once', async () => {
+    const manager = managed({ token: tokenFor('alice') });
+    const made: StandInClient[] = [];
+    const link = attachClient(
+      manager,
+      (jwt) => {
+        made.push(new StandInClient(jwt));
+        return made.at(-1) as StandInClient;
+      },
+      { ...spec, start: () => new Promise<void>(() => {}) },
+      { startTimeoutMs: Number.POSITIVE_INFINITY },
+    );
+    cleanup.unshift(() => link.detach());
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(link.getState()).toMatchObject({ status: 'creating' });
+    expect(made).toHaveLength(1);
+    expect(made[0]?.shutdowns).toBe(0);
+  });
+});

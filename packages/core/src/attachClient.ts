@@ -155,14 +155,16 @@ export function attachClient<Client>(
     clock.clearTimeout(retryTimer);
     const gen = clientGeneration(context, true);
     generation = gen;
+    const minValidityMs = options.minValidityMs;
+    const token = manager.getToken({
+      signal: gen.abort.signal,
+      ...(minValidityMs === undefined ? {} : { minValidityMs }),
+    });
+    // Asked first, then the news: a subscriber may sign out at once, and nothing is asked after.
     set({ status: 'creating', token: undefined });
     let jwt: string;
     try {
-      const minValidityMs = options.minValidityMs;
-      jwt = await manager.getToken({
-        signal: gen.abort.signal,
-        ...(minValidityMs === undefined ? {} : { minValidityMs }),
-      });
+      jwt = await token;
     } catch (error) {
       if (gen.retired) return; // detach, sign-out or user switch: the link moved on
       if ((error as AccessManagerError)?.code === 'closed') return detach();

@@ -137,6 +137,7 @@ export function clientGeneration<Client>(
     gen.identity ??= token.identity;
     const started = clock.now();
     let pending: Promise<unknown>;
+    pushing = true; // already: an SDK may signal from within updateToken
     try {
       pending = Promise.resolve(spec.updateToken(target, token.jwt));
     } catch (error) {

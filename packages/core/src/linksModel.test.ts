@@ -2,10 +2,13 @@
 // form (with a start step, as Voice's register) and one over a client the app created, driven by
 // random sequences of the public calls and of the outside world's answers (fetches, factories,
 // pushes and starts that resolve, reject or hang), SDK signals from live and retired clients, time
-// passing and sleeping, detach and close. After every step the invariants below are checked.
+// passing and sleeping, detach and close; and re-entrant ones: a state$ or client$ subscriber that
+// detaches or signs out at the next change, a client that signals from within updateToken. After
+// every step the invariants below are checked (with each link's timers counted through its clock).
 // CI: a fixed seed and 1,000 runs; LINKS_MODEL_RUNS=10000 (and LINKS_MODEL_SEED) for more.
 import { makeToken } from '@access-manager/testing';
 import fc from 'fast-check';
+import type { Observable } from 'rxjs';
 import { afterAll, beforeAll, it, vi } from 'vitest';
 import { AccessManager } from './accessManager.js';
 import {
@@ -39,7 +42,31 @@ interface ModelClient {
   start: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   /** The last signal function the link gave it; kept after unlisten (an event already under way). */
   signal: ((kind: ClientSignal) => void) | undefined;
+  /** A signal it sends from within its next updateToken, before that returns (an SDK that emits at once). */
+  signalDuringPush: ClientSignal | undefined;
 }
+
+/** The system clock, counting each link's timers: none may be left once the link is detached. */
+const countingClock = () => {
+  const live = new Set<unknown>();
+  const clock = {
+    live,
+    now: () => Date.now(),
+    setTimeout: (callback: () => void, delayMs: number) => {
+      const handle = setTimeout(() => {
+        live.delete(handle);
+        callback();
+      }, delayMs);
+      live.add(handle);
+      return handle;
+    },
+    clearTimeout: (handle: unknown) => {
+      live.delete(handle);
+      clearTimeout(handle as ReturnType<typeof setTimeout>);
+    },
+  };
+  return clock;
+};
 
 class World {
   readonly violations: string[] = [];
@@ -55,6 +82,7 @@ class World {
   lastUser: User = 'alice';
   detached = [false, false];
   closed = false;
+  readonly clocks = [countingClock(), countingClock()] as const;
   #tokens = 0;
   readonly manager: AccessManager;
   readonly links: [ClientLink<ModelClient>, ClientLink<ModelClient>];
@@ -92,11 +120,12 @@ class World {
             });
           },
         },
-        { random: () => 0.5 },
+        { random: () => 0.5, clock: this.clocks[0] },
       ),
       attachClient(this.manager, appClient, spec, {
         token: appClient.holds,
         random: () => 0.5,
+        clock: this.clocks[1],
       }),
     ];
   }
@@ -128,6 +157,7 @@ class World {
       shutdowns: 0,
       start: undefined,
       signal: undefined,
+      signalDuringPush: undefined,
     };
     this.clients.push(client);
     return client;
@@ -148,7 +178,7 @@ class World {
           this.fail(`client ${client.id} got a second push while one is in flight`);
         }
         const seq = ++client.pushSeq;
-        return new Promise<void>((resolve, reject) => {
+        const push = new Promise<void>((resolve, reject) => {
           const entry = {
             startedAt: now,
             resolve: () => {
@@ -162,6 +192,10 @@ class World {
           };
           client.pending.push(entry);
         });
+        const kind = client.signalDuringPush;
+        client.signalDuringPush = undefined;
+        if (kind) client.signal?.(kind);
+        return push;
       },
       shutdown: (client) => {
         client.shutdowns++;
@@ -209,6 +243,8 @@ class World {
       const state = l.getState();
       if (this.detached[i]) {
         if (state.status !== 'detached') this.fail(`link ${i} detached but ${state.status}`);
+        const timers = this.clocks[i]?.live.size;
+        if (timers) this.fail(`link ${i} detached with ${timers} timers left`);
         continue;
       }
       if (state.status === 'synced') {
@@ -341,6 +377,38 @@ const steps = [
         vi.setSystemTime(Date.now() + ms);
       }),
   ),
+  fc.tuple(pick, fc.constantFrom<ClientSignal>('willExpire', 'expired')).map(
+    ([i, kind]) =>
+      new Step(`client #${i} signals ${kind} from within its next updateToken`, (w) => {
+        const client = w.clients[i % Math.max(1, w.clients.length)];
+        if (client) client.signalDuringPush = kind;
+      }),
+  ),
+  fc
+    .tuple(
+      fc.constantFrom<0 | 1>(0, 1),
+      fc.constantFrom('detach', 'reset'),
+      fc.constantFrom('state$', 'client$'),
+    )
+    .map(
+      ([i, action, stream]) =>
+        new Step(`a ${stream} subscriber of link ${i} will ${action} at the next change`, (w) => {
+          let armed = false;
+          const subscription = (w.links[i][stream] as Observable<unknown>).subscribe(() => {
+            if (!armed) return; // the replay
+            armed = false;
+            subscription?.unsubscribe();
+            if (action === 'detach') {
+              w.links[i].detach();
+              w.detached[i] = true;
+            } else {
+              w.manager.reset();
+              w.fetchAllowed = false;
+            }
+          });
+          armed = true;
+        }),
+    ),
   fc.constantFrom<0 | 1>(0, 1).map(
     (i) =>
       new Step(`detach link ${i}`, (w) => {

@@ -394,3 +394,68 @@ describe('found in review: startTimeoutMs', () => {
     expect(made[0]?.shutdowns).toBe(0);
   });
 });
+
+describe('found by the model-based test: an SDK that signals from within updateToken', () => {
+  it('a willExpire emitted before updateToken returns starts no second push, and leaves no timer', async () => {
+    const first = tokenFor('alice');
+    const manager = managed({ token: first });
+    const client = new StandInClient(first);
+    client.autoAnswer = false;
+    const link = attachClient(
+      manager,
+      client,
+      {
+        ...spec,
+        updateToken: (c, jwt) => {
+          const pending = spec.updateToken(c, jwt);
+          c.signal?.('willExpire'); // at once, as an SDK's emitter may
+          return pending;
+        },
+      },
+      { token: first },
+    );
+    await manager.updateToken(tokenFor('alice', 1));
+    await flush();
+    expect(client.maxInFlight).toBe(1);
+    link.detach();
+    manager.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('found by the model-based test: a sign-out from a state$ subscriber during a token$ delivery', () => {
+  it('reset() when the link starts creating for a new token fetches nothing', async () => {
+    let fetches = 0;
+    const manager = managed({
+      token: tokenFor('alice'),
+      fetchToken: async () => {
+        fetches++;
+        return tokenFor('alice', fetches);
+      },
+    });
+    let failFactory = true;
+    const link = attachClient(
+      manager,
+      (jwt) => {
+        if (failFactory) throw new Error('factory failed');
+        return new StandInClient(jwt);
+      },
+      spec,
+      { random: () => 0.5 },
+    );
+    cleanup.unshift(() => link.detach());
+    await flush();
+    expect(link.getState().status).toBe('retrying');
+    failFactory = false;
+    let signedOut = false;
+    link.state$.subscribe((state) => {
+      if (state.status !== 'creating' || signedOut) return;
+      signedOut = true;
+      manager.reset();
+    });
+    await manager.updateToken(tokenFor('alice', 1)); // the link creates at once: a new token
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(fetches).toBe(0);
+    expect(manager.getState().token).toBeNull();
+  });
+});

@@ -52,12 +52,13 @@ export function clientGeneration<Client>(
     clock.clearTimeout(timer);
     timer = clock.setTimeout(deliver, Math.max(0, delayMs));
   };
+  /** Retired, or its user gone: signed out (also before the link began, with no one since), or another. */
   const stale = () => {
     const { token, resets } = manager.getState();
     return (
       gen.retired ||
       resets !== gen.resets ||
-      (!!token && gen.identity !== undefined && token.identity !== gen.identity)
+      (token ? gen.identity !== undefined && token.identity !== gen.identity : resets > 0)
     );
   };
   const shutdown = (client: Client) => {

@@ -459,3 +459,25 @@ describe('found by the model-based test: a sign-out from a state$ subscriber dur
     expect(manager.getState().token).toBeNull();
   });
 });
+
+describe('found in review: a client attached after a sign-out', () => {
+  for (const kind of ['willExpire', 'expired'] as const) {
+    it(`its ${kind} fetches nothing until the app asks for the next user’s token`, async () => {
+      let fetches = 0;
+      const fetchToken: FetchToken = async () => {
+        fetches++;
+        return tokenFor('alice', fetches);
+      };
+      const first = tokenFor('alice');
+      const manager = managed({ token: first, fetchToken });
+      manager.reset();
+      const client = new StandInClient(first); // made before the sign-out, attached after it
+      const link = attachClient(manager, client, spec, { token: first });
+      cleanup.unshift(() => link.detach());
+      client.signal?.(kind);
+      await vi.advanceTimersByTimeAsync(20_000);
+      expect(fetches).toBe(0);
+      expect(manager.getState().token).toBeNull();
+    });
+  }
+});

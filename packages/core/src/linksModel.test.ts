@@ -3,7 +3,8 @@
 // random sequences of the public calls and of the outside world's answers (fetches, factories,
 // pushes and starts that resolve, reject or hang), SDK signals from live and retired clients, time
 // passing and sleeping, detach and close; and re-entrant ones: a state$ or client$ subscriber that
-// detaches or signs out at the next change, a client that signals from within updateToken. After
+// detaches or signs out at the next change, a client that signals from within updateToken; and the
+// app attaching a client it holds as a further link at any point (after a sign-out too). After
 // every step the invariants below are checked (with each link's timers counted through its clock).
 // CI: a fixed seed and 1,000 runs; LINKS_MODEL_RUNS=10000 (and LINKS_MODEL_SEED) for more.
 import { makeToken } from '@access-manager/testing';
@@ -31,7 +32,8 @@ const identityOf = (jwt: string): string =>
 /** A stand-in SDK client whose pushes and start answer when a step says; it records all it gets. */
 interface ModelClient {
   id: number;
-  link: 0 | 1;
+  /** 0: the factory link; 1: the app's client; 2 and up: app clients attached later. */
+  link: number;
   identity: string;
   /** What it holds: the token of the newest push that resolved, or the one it was made with. */
   holds: string;
@@ -45,6 +47,9 @@ interface ModelClient {
   /** A signal it sends from within its next updateToken, before that returns (an SDK that emits at once). */
   signalDuringPush: ClientSignal | undefined;
 }
+
+type Link = ClientLink<ModelClient>;
+type Clocked = ReturnType<typeof countingClock>;
 
 /** The system clock, counting each link's timers: none may be left once the link is detached. */
 const countingClock = () => {
@@ -82,10 +87,10 @@ class World {
   lastUser: User = 'alice';
   detached = [false, false];
   closed = false;
-  readonly clocks = [countingClock(), countingClock()] as const;
+  readonly clocks: [Clocked, Clocked, ...Clocked[]] = [countingClock(), countingClock()];
   #tokens = 0;
   readonly manager: AccessManager;
-  readonly links: [ClientLink<ModelClient>, ClientLink<ModelClient>];
+  readonly links: [Link, Link, ...Link[]];
 
   constructor() {
     this.manager = new AccessManager({
@@ -145,7 +150,7 @@ class World {
     });
   }
 
-  client(link: 0 | 1, jwt: string): ModelClient {
+  client(link: number, jwt: string): ModelClient {
     const client: ModelClient = {
       id: this.clients.length,
       link,
@@ -409,6 +414,23 @@ const steps = [
           armed = true;
         }),
     ),
+  fc.constant(
+    new Step('the app attaches a client it holds (made for the last user) as a new link', (w) => {
+      if (w.closed || w.links.length > 4) return;
+      const i = w.links.length;
+      const client = w.client(i, w.manager.token ?? w.token(w.lastUser));
+      const clock = countingClock();
+      w.links.push(
+        attachClient(w.manager, client, w.spec(), {
+          token: client.holds,
+          random: () => 0.5,
+          clock,
+        }),
+      );
+      w.clocks.push(clock);
+      w.detached.push(false);
+    }),
+  ),
   fc.constantFrom<0 | 1>(0, 1).map(
     (i) =>
       new Step(`detach link ${i}`, (w) => {
@@ -420,7 +442,7 @@ const steps = [
     new Step('close()', (w) => {
       w.manager.close();
       w.closed = true;
-      w.detached = [true, true];
+      w.detached = w.detached.map(() => true);
     }),
   ),
 ];
@@ -432,31 +454,35 @@ afterAll(() => {
   vi.useRealTimers();
 });
 
-it(`keeps every invariant through ${RUNS} random runs (seed ${SEED})`, async () => {
-  await fc.assert(
-    fc.asyncProperty(fc.commands(steps, { maxCommands: 30 }), async (commands) => {
-      vi.clearAllTimers();
-      vi.setSystemTime(T0);
-      const world = new World();
-      await vi.advanceTimersByTimeAsync(0);
-      try {
-        await fc.asyncModelRun(() => ({ model: {}, real: world }), commands);
-        // The end of every run: close, and nothing is left behind.
-        await new Step('close() at the end', (w) => {
-          w.manager.close();
-          w.closed = true;
-          w.detached = [true, true];
-        }).run({}, world);
-        for (const client of world.clients) {
-          if (client.link === 0 && client.shutdowns !== 1) {
-            world.fail(`client ${client.id} was shut down ${client.shutdowns} times`);
+it(
+  `keeps every invariant through ${RUNS} random runs (seed ${SEED})`,
+  async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.commands(steps, { maxCommands: 30 }), async (commands) => {
+        vi.clearAllTimers();
+        vi.setSystemTime(T0);
+        const world = new World();
+        await vi.advanceTimersByTimeAsync(0);
+        try {
+          await fc.asyncModelRun(() => ({ model: {}, real: world }), commands);
+          // The end of every run: close, and nothing is left behind.
+          await new Step('close() at the end', (w) => {
+            w.manager.close();
+            w.closed = true;
+            w.detached = w.detached.map(() => true);
+          }).run({}, world);
+          for (const client of world.clients) {
+            if (client.link === 0 && client.shutdowns !== 1) {
+              world.fail(`client ${client.id} was shut down ${client.shutdowns} times`);
+            }
           }
+          world.check('the end');
+        } finally {
+          world.manager.close();
         }
-        world.check('the end');
-      } finally {
-        world.manager.close();
-      }
-    }),
-    { numRuns: RUNS, seed: SEED },
-  );
-}, Math.max(120_000, RUNS * 60));
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+  },
+  Math.max(120_000, RUNS * 60),
+);

@@ -1,9 +1,8 @@
 import { Observable, type Subscription } from 'rxjs';
 import type { AccessManager } from './accessManager.js';
 import type { AccessToken } from './accessToken.js';
-import { backoffDelay } from './backoff.js';
 import { Broadcast } from './broadcast.js';
-import { clientGeneration, parseToken } from './clientGeneration.js';
+import { clientGeneration, parseToken, retryDelay } from './clientGeneration.js';
 import { ClientStartError } from './clientStartError.js';
 import { systemClock } from './clock.js';
 import { AccessManagerError, ClosedError, IdentityMismatchError } from './errors.js';
@@ -138,14 +137,7 @@ export function attachClient<Client>(
             twilioCode: typeof code === 'number' ? code : undefined,
           });
     failures++;
-    const retry = options.retry;
-    const delayMs = backoffDelay(
-      failures,
-      retry?.minDelayMs ?? 1_000,
-      retry?.maxDelayMs ?? 30_000,
-      options.random,
-    );
-    retryTimer = clock.setTimeout(create, delayMs);
+    retryTimer = clock.setTimeout(create, retryDelay(options, failures));
     set({ status: 'retrying', token: undefined, lastError }); // last: a subscriber may detach
   };
 

@@ -3,9 +3,18 @@ import { backoffDelay } from './backoff.js';
 import { type ClientSignal, decideSignal } from './clientSignal.js';
 import { ClientStartError } from './clientStartError.js';
 import { PushTimeoutError } from './errors.js';
-import type { ClientGeneration, ClientLinkState, GenerationContext } from './linkTypes.js';
+import type {
+  AttachOptions,
+  ClientGeneration,
+  ClientLinkState,
+  GenerationContext,
+} from './linkTypes.js';
 
 const noop = (): void => {};
+
+/** The link's backoff before try number `attempt`, of a push or of a creation alike. */
+export const retryDelay = ({ retry, random }: AttachOptions, attempt: number): number =>
+  backoffDelay(attempt, retry?.minDelayMs ?? 1_000, retry?.maxDelayMs ?? 30_000, random);
 
 export const parseToken = (jwt: string | undefined): AccessToken | undefined => {
   try {
@@ -171,13 +180,7 @@ export function clientGeneration<Client>(
         return;
       }
       attempt++;
-      const retry = options.retry;
-      const delayMs = backoffDelay(
-        attempt,
-        retry?.minDelayMs ?? 1_000,
-        retry?.maxDelayMs ?? 30_000,
-        options.random,
-      );
+      const delayMs = retryDelay(options, attempt);
       retryAt = clock.now() + delayMs;
       if (spec.retrySameToken === false) {
         // The client may now hold this token without having used it, and would skip it: the

@@ -20,9 +20,9 @@ export interface FlightOptions {
 
 /**
  * One refresh (TanStack Query's retryer): attempts of `fetchToken`, one at a time, until the
- * manager takes an answer or gives up; backoff between them, never sooner than `Retry-After`;
- * an attempt replaced by a newer one (its answer is then ignored, so the last attempt's answer
- * is the newest); abort; and a wait cut short when the device wakes. What an answer means is
+ * manager takes an answer or gives up; backoff between them, never sooner than `Retry-After` (up
+ * to the longest backoff); an attempt replaced by a newer one (its answer is then ignored, so the
+ * last attempt's answer is the newest); abort; and a wait cut short when the device wakes. What an answer means is
  * the manager's to decide: the flight reports each one and does what it is told.
  */
 export class RefreshFlight {
@@ -97,7 +97,10 @@ export class RefreshFlight {
     );
   }
 
-  /** Plans the next attempt after backoff, never sooner than the server's `Retry-After`. */
+  /**
+   * Plans the next attempt after backoff, never sooner than the server's `Retry-After`, which is
+   * capped at `maxDelayMs`: a server that asks for an hour must not let the token expire.
+   */
   wait(error: AccessManagerError, now: number): number {
     const { retry, random } = this.#options;
     const maxDelayMs = retry?.maxDelayMs ?? 30_000;

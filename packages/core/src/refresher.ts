@@ -194,7 +194,6 @@ export class Refresher {
       this.#settle(flight, held);
       return;
     }
-    host.report(error);
     // A fatal answer, or a token that would fail its checks again, ends the refresh.
     if (
       error.code === 'fetch_failed' ? !error.retryable : DETERMINISTIC_CODES.includes(error.code)
@@ -212,6 +211,9 @@ export class Refresher {
       } else if (flight.retryAt !== null) host.retrying(flight.retryAt);
       this.#logger.info(`Next token fetch in ${Math.round(delay)} ms.`);
     }
+    // Reported once decided: a reset() or a token pushed from an error subscriber comes after
+    // the failure, and what it does stands (it is not overwritten by the failure it reacted to).
+    host.report(error);
     host.reconcile();
   }
 }

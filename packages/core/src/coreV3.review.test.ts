@@ -1,0 +1,157 @@
+// The hostile review of Core v3: the tests of the findings fixed, each failing on the code before
+// its fix (the review's file, coreV3.review.test.ts, ran on main at b9f21d9). Public API only,
+// fake timers.
+import { makeToken } from '@access-manager/testing';
+import { describe, expect, it, vi } from 'vitest';
+import { FatalFetchError, FetchFailedError } from './errors.js';
+import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
+import type { AccessManagerOptions, FetchedToken, FetchToken, FetchTokenContext } from './types.js';
+
+const T0 = Date.UTC(2026, 0, 1, 12);
+const nowS = () => Math.floor(Date.now() / 1000);
+const fresh = (ttl = 3600, claims: Parameters<typeof makeToken>[0] = {}) =>
+  makeToken({ iat: nowS(), ttl, ...claims });
+const flush = () => vi.advanceTimersByTimeAsync(0);
+const noop = () => {};
+
+const make = managersOnFakeTime(T0);
+const create = (init: AccessManagerOptions = {}) => make({ wakeSignals: false, ...init });
+
+/** A fetchToken whose answers the test gives, one pending call at a time. */
+function controlledFetch() {
+  const calls: FetchTokenContext[] = [];
+  const pending: Array<{
+    resolve: (answer: string | FetchedToken) => void;
+    reject: (e: unknown) => void;
+  }> = [];
+  const fetchToken: FetchToken = (context) => {
+    calls.push(context);
+    return new Promise((resolve, reject) => pending.push({ resolve, reject }));
+  };
+  return { fetchToken, calls, pending };
+}
+
+describe('review: re-entrancy from an error subscriber (refresher.ts #failed)', () => {
+  it('reset() from an events$ error subscriber on a fatal 401 (sign-out) leaves no failure standing: the next user’s getToken() fetches', async () => {
+    let fetches = 0;
+    const manager = create({
+      fetchToken: async () => {
+        fetches++;
+        if (fetches === 1) throw new FatalFetchError('401', { status: 401 });
+        return fresh(3600, { identity: 'bob' });
+      },
+    });
+    // The app signs the user out on a 401, as soon as it hears it.
+    manager.events$.subscribe((event) => {
+      if (event.type === 'error' && event.error.code === 'fetch_failed') manager.reset();
+    });
+    await flush();
+    expect(fetches).toBe(1);
+    // Reset forgets "any fetch under way or fatal error" (its TSDoc): nothing failed since.
+    expect(manager.getState()).toMatchObject({ status: 'empty', fetchStatus: 'idle' });
+    // The next user signs in: getToken() must fetch, not reject with the old user's 401.
+    await expect(manager.getToken()).resolves.toEqual(expect.any(String));
+    expect(fetches).toBe(2);
+  });
+
+  it('a token pushed from an events$ error subscriber during a fatal failure ends the failure: the refresh is planned again', async () => {
+    const manager = create({
+      fetchToken: async () => {
+        throw new FatalFetchError('401', { status: 401 });
+      },
+    });
+    const fallback = fresh(3600);
+    manager.events$.subscribe((event) => {
+      if (event.type === 'error' && event.error.code === 'fetch_failed') {
+        manager.updateToken(fallback).catch(noop); // a token from the app's other path
+      }
+    });
+    await flush();
+    expect(manager.token).toBe(fallback);
+    // "until refresh(), reset() or a pushed token": the pushed token came after the failure.
+    expect(manager.getState()).toMatchObject({ status: 'valid', fetchStatus: 'idle' });
+    expect(manager.getState().refreshAt).not.toBeNull();
+  });
+
+  it('reset() from an events$ subscriber on an error: no failure standing, no fetch until asked', async () => {
+    const { fetchToken, calls, pending } = controlledFetch();
+    const manager = create({ fetchToken, random: () => 0.5 });
+    let acted = false;
+    manager.events$.subscribe((event) => {
+      if (event.type !== 'error' || acted) return;
+      acted = true;
+      manager.reset();
+    });
+    await flush();
+    pending[0]?.reject(new FatalFetchError('401', { status: 401 }));
+    await flush();
+    expect(acted).toBe(true);
+    expect(manager.getState()).toMatchObject({ token: null, fetchStatus: 'idle', status: 'empty' });
+    const fetched = calls.length;
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(calls.length).toBe(fetched);
+  });
+});
+
+/**
+ * updateToken from every kind of subscriber, during the delivery of each kind of news: after it,
+ * the token held is token$'s last value and tokenUpdated's last token, the state is not failed,
+ * and a refresh is planned (or under way).
+ */
+describe('review: re-entrant updateToken from every kind of subscriber', () => {
+  type Trigger = 'tokenUpdated' | 'error' | 'fatal' | 'tokenWillExpire' | 'tokenExpired';
+  type Where = 'token$' | 'state$' | 'events$';
+  const cases: Array<[Where, Trigger]> = [
+    ['token$', 'tokenUpdated'],
+    ['state$', 'tokenUpdated'],
+    ['events$', 'tokenUpdated'],
+    ['events$', 'error'],
+    ['events$', 'fatal'],
+    ['events$', 'tokenWillExpire'],
+    ['events$', 'tokenExpired'],
+  ];
+  for (const [where, trigger] of cases) {
+    it(`updateToken() from ${where} on ${trigger === 'fatal' ? 'a fatal error' : trigger}`, async () => {
+      const { fetchToken, pending } = controlledFetch();
+      const manager = create({ fetchToken, random: () => 0.5 });
+      const pushed = fresh(7200, { jti: 'P' });
+      let acted = false;
+      const act = () => {
+        if (acted) return;
+        acted = true;
+        manager.updateToken(pushed).catch(noop);
+      };
+      if (where === 'token$') manager.token$.subscribe(() => act());
+      if (where === 'state$') manager.state$.subscribe((state) => state.token && act());
+      if (where === 'events$') {
+        const type = trigger === 'fatal' ? 'error' : trigger;
+        manager.events$.subscribe((event) => event.type === type && act());
+      }
+      const tokens: string[] = [];
+      const updated: string[] = [];
+      manager.token$.subscribe((token) => tokens.push(token.id as string));
+      manager.events$.subscribe(
+        (event) => event.type === 'tokenUpdated' && updated.push(event.token.id as string),
+      );
+      await flush();
+      const first = pending[0];
+      if (trigger === 'fatal') first?.reject(new FatalFetchError('401', { status: 401 }));
+      else if (trigger === 'error') first?.reject(new FetchFailedError('503', { status: 503 }));
+      else first?.resolve(fresh(trigger === 'tokenWillExpire' ? 120 : 600, { jti: 'T' }));
+      await flush();
+      if (trigger === 'tokenExpired') {
+        await vi.advanceTimersByTimeAsync(420_000); // the refresh hangs: the token expires
+        for (const fetch of pending.slice(1)) fetch.reject(new FetchFailedError('503'));
+        await vi.advanceTimersByTimeAsync(181_000);
+      }
+      await flush();
+      expect(acted).toBe(true);
+      expect(manager.token).toBe(pushed);
+      expect(tokens.at(-1)).toBe('P');
+      expect(updated.at(-1)).toBe('P');
+      const state = manager.getState();
+      expect(state.status).toBe('valid');
+      expect(state.refreshAt).not.toBeNull();
+    });
+  }
+});

@@ -3,7 +3,8 @@
 // fake timers.
 import { makeToken } from '@access-manager/testing';
 import { describe, expect, it, vi } from 'vitest';
-import { FatalFetchError, FetchFailedError } from './errors.js';
+import type { AccessManager } from './accessManager.js';
+import { FatalFetchError, FetchFailedError, InvalidOptionError } from './errors.js';
 import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
 import type { AccessManagerOptions, FetchedToken, FetchToken, FetchTokenContext } from './types.js';
 
@@ -90,6 +91,78 @@ describe('review: re-entrancy from an error subscriber (refresher.ts #failed)', 
     const fetched = calls.length;
     await vi.advanceTimersByTimeAsync(120_000);
     expect(calls.length).toBe(fetched);
+  });
+});
+
+describe('review: options that pass validation and still break the manager (options.ts)', () => {
+  it('retry.minDelayMs: 0 (Number("") of an empty env variable) does not hammer a failing token server', async () => {
+    let fetches = 0;
+    try {
+      create({
+        retry: { minDelayMs: Number('') },
+        fetchToken: async () => {
+          fetches++;
+          throw new FetchFailedError('503', { status: 503 });
+        },
+      });
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidOptionError); // refusing 0 at construction is a fix too
+      return;
+    }
+    await vi.advanceTimersByTimeAsync(1_000);
+    // With any backoff at all, a second of failures is a handful of fetches, not thousands.
+    expect(fetches).toBeLessThan(20);
+  });
+
+  it('retry.maxDelayMs: 0 is refused at construction, naming the option and the value', () => {
+    expect(() => create({ retry: { maxDelayMs: 0 } })).toThrow(
+      new InvalidOptionError('retry.maxDelayMs must be a number ≥ 1, not 0.'),
+    );
+  });
+
+  it('fetchTimeoutMs: 0 ("0 for none", as the server’s authorizeTimeoutMs) either fails at construction or fetches a token', async () => {
+    let made: AccessManager | undefined;
+    try {
+      made = create({
+        fetchTimeoutMs: 0,
+        fetchToken: () => new Promise((resolve) => setTimeout(() => resolve(fresh()), 50)), // a 50 ms server
+      });
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      return;
+    }
+    await vi.advanceTimersByTimeAsync(10_000);
+    // Today: every attempt is aborted at 0 ms, fetch_timeout for ever, never a token.
+    expect(made.getState().tokenStatus).toBe('valid');
+  });
+
+  it('a JWT passed where fetchToken belongs never appears in the InvalidOptionError message', () => {
+    const jwt = fresh();
+    let caught: unknown;
+    try {
+      create({ fetchToken: jwt as never });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(InvalidOptionError);
+    expect((caught as Error).message).not.toContain(jwt);
+    expect((caught as Error).message).not.toContain(jwt.split('.')[1]);
+  });
+
+  it('an option value without a string form is an InvalidOptionError, not a TypeError', () => {
+    const bare = Object.create(null);
+    for (const given of [
+      { fetchToken: bare },
+      { warnBeforeMs: bare },
+      { retry: { minDelayMs: bare } },
+    ] as AccessManagerOptions[]) {
+      expect(() => create(given)).toThrow(InvalidOptionError);
+    }
+  });
+
+  it('a timing given as a string (an env variable not passed through Number) is an InvalidOptionError', () => {
+    expect(() => create({ refreshBeforeMs: '60000' as never })).toThrow(InvalidOptionError);
+    expect(() => create({ warnBeforeMs: '' as never })).toThrow(InvalidOptionError);
   });
 });
 

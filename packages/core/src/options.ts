@@ -1,18 +1,34 @@
 import { InvalidOptionError } from './errors.js';
 import type { AccessManagerOptions } from './types.js';
 
+/**
+ * What a bad value is, for an error message: a number is printed; anything else is named by its
+ * type only (a JWT passed where a function belongs must not land in a message, and a value
+ * without a string form, such as `Object.create(null)`, cannot be printed).
+ */
+const described = (value: unknown): string =>
+  typeof value === 'number'
+    ? String(value)
+    : value === null
+      ? 'null'
+      : `${/^[aeiou]/.test(typeof value) ? 'an' : 'a'} ${typeof value}`;
+
 const invalid = (name: string, what: string, value: unknown): never => {
-  throw new InvalidOptionError(`${name} must be ${what}, not ${String(value)}.`);
+  throw new InvalidOptionError(`${name} must be ${what}, not ${described(value)}.`);
 };
 
 /**
- * A delay in milliseconds, or undefined. `NaN` (an unset `Number(process.env.X)`) or a negative
- * number throws {@link InvalidOptionError} naming the option: a `NaN` deadline never comes, so it
- * would silently switch timing off. `Infinity` passes only where `infinite`.
+ * A delay in milliseconds, or undefined. Anything but a number (a string from an env variable
+ * not passed through `Number`), `NaN` (an unset `Number(process.env.X)`), a negative number, or
+ * one below `min`, throws {@link InvalidOptionError} naming the option: a `NaN` deadline never
+ * comes, so it would silently switch timing off. `Infinity` passes only where `infinite`.
  */
-export function delay(value: number | undefined, name: string, infinite?: boolean): void {
-  if (value !== undefined && !(value >= 0 && (infinite || value < Infinity))) {
-    invalid(name, 'a number ≥ 0', value);
+export function delay(value: number | undefined, name: string, infinite?: boolean, min = 0): void {
+  if (
+    value !== undefined &&
+    !(typeof value === 'number' && value >= min && (infinite || value < Infinity))
+  ) {
+    invalid(name, `a number ≥ ${min}`, value);
   }
 }
 
@@ -34,9 +50,11 @@ export function validateOptions(options: Omit<AccessManagerOptions, 'token'>): v
   const { retry, identity } = options;
   delay(options.warnBeforeMs, 'warnBeforeMs');
   delay(options.refreshBeforeMs, 'refreshBeforeMs');
-  delay(options.fetchTimeoutMs, 'fetchTimeoutMs', true);
-  delay(retry?.minDelayMs, 'retry.minDelayMs');
-  delay(retry?.maxDelayMs, 'retry.maxDelayMs');
+  // 0 for these three (`Number('')`) would abort every attempt at once, or retry a failing
+  // server a thousand times a second: at least 1 ms.
+  delay(options.fetchTimeoutMs, 'fetchTimeoutMs', true, 1);
+  delay(retry?.minDelayMs, 'retry.minDelayMs', false, 1);
+  delay(retry?.maxDelayMs, 'retry.maxDelayMs', false, 1);
   for (const name of ['fetchToken', 'random', 'wakeSignals', 'shareAcrossTabs'] as const) {
     const value = options[name];
     // `shareAcrossTabs: true` or `{ channel }`: the option before tab sharing was injected.

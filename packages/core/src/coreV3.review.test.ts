@@ -166,6 +166,21 @@ describe('review: options that pass validation and still break the manager (opti
   });
 });
 
+describe('review: timers after close (eventDelivery.ts emit, listenerFacade.ts hear)', () => {
+  it('close() from an events$ subscriber leaves no timer armed (the listeners’ macrotask is armed after it)', async () => {
+    const manager = create({
+      fetchToken: async () => {
+        throw new FatalFetchError('401', { status: 401 });
+      },
+    });
+    manager.events$.subscribe((event) => event.type === 'error' && manager.close());
+    // Microtasks only (the fetch's answer), no timer run: what close() left is still there.
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(manager.getState().status).toBe('closed');
+    expect(vi.getTimerCount()).toBe(0); // today 1: hear() arms the listeners' timer after close()
+  });
+});
+
 /**
  * updateToken from every kind of subscriber, during the delivery of each kind of news: after it,
  * the token held is token$'s last value and tokenUpdated's last token, the state is not failed,

@@ -61,9 +61,11 @@ export abstract class EventDelivery extends ListenerFacade {
   /** `initial`: the constructor's token error (see `ListenerFacade.supersede`). */
   protected emit(event: AccessManagerEvent, initial?: boolean): void {
     if (this.closed) return;
+    // The listeners' first: an events$ subscriber that closes the manager then clears their
+    // timer too (armed after the stream's delivery, it outlived close()).
+    this.hear(event, initial);
     if (this.#queue) this.#queue.push(event);
     else this.#events.next(event);
-    this.hear(event, initial);
   }
 
   protected report(error: AccessManagerError, initial?: boolean): void {

@@ -2,13 +2,15 @@
 // its fix (the review's file, coreV3.review.test.ts, ran on main at b9f21d9). Public API only,
 // fake timers.
 import { makeToken } from '@access-manager/testing';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AccessManager } from './accessManager.js';
 import { FatalFetchError, FetchFailedError, InvalidOptionError } from './errors.js';
+import { fetchTokenFrom } from './fetchTokenFrom.js';
 import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
 import type { AccessManagerOptions, FetchedToken, FetchToken, FetchTokenContext } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
+const H = 3_600_000;
 const nowS = () => Math.floor(Date.now() / 1000);
 const fresh = (ttl = 3600, claims: Parameters<typeof makeToken>[0] = {}) =>
   makeToken({ iat: nowS(), ttl, ...claims });
@@ -17,6 +19,10 @@ const noop = () => {};
 
 const make = managersOnFakeTime(T0);
 const create = (init: AccessManagerOptions = {}) => make({ wakeSignals: false, ...init });
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
 
 /** A fetchToken whose answers the test gives, one pending call at a time. */
 function controlledFetch() {
@@ -178,6 +184,31 @@ describe('review: timers after close (eventDelivery.ts emit, listenerFacade.ts h
     for (let i = 0; i < 20; i++) await Promise.resolve();
     expect(manager.getState().status).toBe('closed');
     expect(vi.getTimerCount()).toBe(0); // today 1: hear() arms the listeners' timer after close()
+  });
+});
+
+describe('review: stated server times (fetchTokenFrom statedTime)', () => {
+  it('a cached answer’s body serverTime is moved by its Age: a token two hours old is not adopted as valid', async () => {
+    // A CDN (or a service worker) cached the JSON body two hours ago, serverTime included, and
+    // says so with Age; the device clock is right. The README: "a CDN or the HTTP cache can
+    // answer with a token minted long ago, so the server's clock comes from what the server
+    // states"; fetchTokenFrom adds Age to Date, but not to the body's serverTime.
+    const mintedAt = Date.now() - 2 * H;
+    const stale = makeToken({ iat: mintedAt / 1000, ttl: 3600, jti: 'cached' });
+    vi.stubGlobal(
+      'fetch',
+      async () =>
+        new Response(JSON.stringify({ token: stale, serverTime: mintedAt }), {
+          headers: {
+            'content-type': 'application/json',
+            date: new Date(mintedAt).toUTCString(),
+            age: '7200',
+          },
+        }),
+    );
+    const manager = create({ fetchToken: fetchTokenFrom('https://tokens.example.test/token') });
+    await flush();
+    expect(manager.token).not.toBe(stale);
   });
 });
 

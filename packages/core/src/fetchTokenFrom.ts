@@ -18,17 +18,17 @@ export function parseRetryAfter(
 }
 
 /**
- * The server's clock when it answered: the body's `serverTime` (ms since the epoch, or an ISO
- * string, as `@access-manager/server` sends), else the HTTP `Date` plus `Age` (a cache's answer
- * is that old), moved to the middle of `Date`'s whole second.
+ * The server's clock when it answered, plus the `Age` of a cache's answer (it is that old, body
+ * included): the body's `serverTime` (ms since the epoch, or an ISO string, as
+ * `@access-manager/server` sends), else the HTTP `Date` moved to the middle of its whole second.
  */
 const statedTime = (response: Response, body: { serverTime?: unknown }): number | undefined => {
+  const age = (Number(response.headers.get('age')) || 0) * 1000;
   const field = body.serverTime;
   const fromBody = typeof field === 'number' ? field : Date.parse(field as string);
-  if (!Number.isNaN(fromBody)) return fromBody;
+  if (!Number.isNaN(fromBody)) return fromBody + age;
   const date = Date.parse(response.headers.get('date') as string);
-  const age = Number(response.headers.get('age')) || 0;
-  return !Number.isNaN(date) ? date + 500 + age * 1000 : undefined;
+  return !Number.isNaN(date) ? date + 500 + age : undefined;
 };
 
 /**

@@ -56,12 +56,19 @@ export class Broadcast<T> {
     });
   }
 
+  /**
+   * Delivers `value` to the subscribers there when it is sent, not when its turn comes: one that
+   * subscribes while it waits in the mailbox had the current value from `replay()` already (it
+   * heard a token twice). One that unsubscribes meanwhile hears nothing (a stopped rxjs
+   * `Subscriber` ignores `next`).
+   */
   next(value: T): void {
     const subscribers = this.#subscribers;
     if (subscribers?.size) {
+      this.#snapshot ??= [...subscribers];
+      const snapshot = this.#snapshot;
       this.#mailbox.post(() => {
-        this.#snapshot ??= [...subscribers];
-        for (const subscriber of this.#snapshot) subscriber.next(value);
+        for (const subscriber of snapshot) subscriber.next(value);
       });
     }
   }

@@ -212,6 +212,24 @@ describe('review: stated server times (fetchTokenFrom statedTime)', () => {
   });
 });
 
+describe('review: a subscription made during a delivery (broadcast.ts next)', () => {
+  it('a token$ subscription made from a state$ subscriber during an adoption hears the token once', async () => {
+    const manager = create({});
+    manager.token$.subscribe(noop); // an SDK adapter, subscribed before
+    const seen: string[] = [];
+    let subscribed = false;
+    manager.state$.subscribe((state) => {
+      if (state.token && !subscribed) {
+        subscribed = true; // e.g. a component that mounts when the status turns valid
+        manager.token$.subscribe((token) => seen.push(token.id as string));
+      }
+    });
+    await manager.updateToken(fresh(3600, { jti: 'A' }));
+    await flush();
+    expect(seen).toEqual(['A']);
+  });
+});
+
 /**
  * updateToken from every kind of subscriber, during the delivery of each kind of news: after it,
  * the token held is token$'s last value and tokenUpdated's last token, the state is not failed,

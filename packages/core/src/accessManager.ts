@@ -180,7 +180,9 @@ export class AccessManager extends EventDelivery {
     if (!this.#refresher) {
       return Promise.reject(new FetchFailedError('No fetchToken.', { retryable: false }));
     }
-    return this.#refresher.refresh(options.reason ?? 'manual', !!options.force);
+    // `refresh(null)` (a JavaScript caller) is `refresh()`, never a TypeError thrown at once.
+    const { reason, force } = options ?? {};
+    return this.#refresher.refresh(reason ?? 'manual', !!force);
   }
 
   /**
@@ -207,7 +209,7 @@ export class AccessManager extends EventDelivery {
           : undefined,
         next$: this.nextTokens(),
       },
-      options,
+      options ?? {}, // `getToken(null)` (a JavaScript caller) is `getToken()`
     );
   }
 

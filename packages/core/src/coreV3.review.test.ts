@@ -230,6 +230,23 @@ describe('review: a subscription made during a delivery (broadcast.ts next)', ()
   });
 });
 
+describe('review: null options (accessManager.ts getToken, refresh)', () => {
+  it('getToken(null) and refresh(null) are getToken() and refresh(), never a TypeError (refresh threw it at once)', async () => {
+    const held = fresh(3600, { jti: 'held' });
+    const manager = create({ token: held, fetchToken: async () => fresh(3600, { jti: 'new' }) });
+    await expect(manager.getToken(null as never)).resolves.toBe(held);
+    let thrown: unknown;
+    let refreshed: Promise<unknown> | undefined;
+    try {
+      refreshed = manager.refresh(null as never);
+    } catch (error) {
+      thrown = error; // a synchronous throw: a caller's .catch() never runs
+    }
+    expect(thrown).toBeUndefined();
+    await expect(refreshed).resolves.toMatchObject({ id: 'new' });
+  });
+});
+
 /**
  * updateToken from every kind of subscriber, during the delivery of each kind of news: after it,
  * the token held is token$'s last value and tokenUpdated's last token, the state is not failed,

@@ -1,20 +1,12 @@
 import { InvalidOptionError } from './errors.js';
 import type { AccessManagerOptions } from './types.js';
 
-/**
- * What a bad value is, for an error message: a number is printed; anything else is named by its
- * type only (a JWT passed where a function belongs must not land in a message, and a value
- * without a string form, such as `Object.create(null)`, cannot be printed).
- */
-const described = (value: unknown): string =>
-  typeof value === 'number'
-    ? String(value)
-    : value === null
-      ? 'null'
-      : `${/^[aeiou]/.test(typeof value) ? 'an' : 'a'} ${typeof value}`;
-
 const invalid = (name: string, what: string, value: unknown): never => {
-  throw new InvalidOptionError(`${name} must be ${what}, not ${described(value)}.`);
+  // A number is printed; anything else is named by its type only: a JWT passed where a
+  // function belongs must not land in a message, and `Object.create(null)` cannot be printed.
+  throw new InvalidOptionError(
+    `${name} must be ${what}, not ${typeof value === 'number' ? value : typeof value}.`,
+  );
 };
 
 /**

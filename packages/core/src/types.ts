@@ -35,9 +35,9 @@ export interface FetchedToken {
 export type FetchToken = (context: FetchTokenContext) => Promise<string | FetchedToken>;
 
 export interface RetryOptions {
-  /** Cap of the first retry's delay; default 1 000 ms. */
+  /** Cap of the first retry's delay; default 1 000 ms, at least 1. */
   minDelayMs?: number;
-  /** Largest delay between two attempts; default 30 000 ms. */
+  /** Largest delay between two attempts (and the cap of a `Retry-After`); default 30 000 ms, at least 1. */
   maxDelayMs?: number;
 }
 
@@ -53,7 +53,7 @@ export interface AccessManagerOptions {
    * less up to 10 % jitter. Never more than half the token's lifetime.
    */
   refreshBeforeMs?: number;
-  /** Each `fetchToken` call is aborted after this long; default 10 000. */
+  /** Each `fetchToken` call is aborted after this long; default 10 000, at least 1 (`Infinity`: never). */
   fetchTimeoutMs?: number;
   /** Backoff between failed attempts: exponential with full jitter. */
   retry?: RetryOptions;

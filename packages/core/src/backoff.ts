@@ -7,4 +7,10 @@ export const backoffDelay = (
   minDelayMs: number,
   maxDelayMs: number,
   random: () => number = Math.random,
-): number => random() * Math.min(maxDelayMs, minDelayMs * 2 ** Math.max(0, attempt - 1));
+): number => {
+  // A `random` outside [0, 1) (a raw Uint32, NaN) would give a delay of hours or NaN: the middle.
+  const r = random();
+  return (
+    (r >= 0 && r < 1 ? r : 0.5) * Math.min(maxDelayMs, minDelayMs * 2 ** Math.max(0, attempt - 1))
+  );
+};

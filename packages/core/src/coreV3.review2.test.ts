@@ -2,6 +2,7 @@
 // findings fixed here). Public API only, fake timers. Each fails on the code before its fix.
 import { makeToken } from '@access-manager/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Logger } from './logger.js';
 import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
 import type { AccessManagerOptions } from './types.js';
 
@@ -9,6 +10,9 @@ const T0 = Date.UTC(2026, 0, 1, 12);
 const nowS = () => Math.floor(Date.now() / 1000);
 const fresh = (ttl = 3600, claims: Parameters<typeof makeToken>[0] = {}) =>
   makeToken({ iat: nowS(), ttl, ...claims });
+
+const flush = () => vi.advanceTimersByTimeAsync(0);
+const noop = () => {};
 
 const make = managersOnFakeTime(T0);
 const create = (init: AccessManagerOptions = {}) => make({ wakeSignals: false, ...init });
@@ -49,5 +53,28 @@ describe('review: options that pass validation and still break the manager', () 
       expect(manager.getState().tokenStatus).not.toBe('expired');
       manager.close();
     }
+  });
+});
+
+describe('review: a stated time that cannot be read is said in a log line', () => {
+  it('a fetchToken that states its time as an HTTP date string: not trusted, and a warn line says so', async () => {
+    const warnings: string[] = [];
+    const logger: Logger = { debug: noop, info: noop, warn: (l) => warnings.push(l), error: noop };
+    const jwt = fresh();
+    const manager = create({
+      logger,
+      fetchToken: async () => ({
+        token: jwt,
+        serverTime: new Date().toUTCString() as never, // res.headers.get('date')
+      }),
+    });
+    await flush();
+    expect(warnings.some((line) => line.includes('not trusted'))).toBe(true);
+    // The line names the token by its id, never by the JWT or a part of it.
+    for (const part of jwt.split('.')) {
+      expect(warnings.join('\n')).not.toContain(part);
+    }
+    // Not trusted, the time is ignored: the token is adopted as one fetched without a time.
+    expect(manager.token).toBe(jwt);
   });
 });

@@ -5,7 +5,7 @@ import type { FetchToken, FetchTokenContext } from './types.js';
 /** What one attempt brought: a candidate JWT, and the server's clock when it arrived, if stated. */
 export interface FetchResult {
   jwt: unknown;
-  /** The server's clock at the local moment the answer arrived. */
+  /** The server's clock at the local moment the answer arrived (NaN: stated, but unreadable). */
   serverTime?: number | undefined;
 }
 
@@ -49,12 +49,14 @@ export const fetchAttempt = (
         (answer) =>
           settle(() => {
             if (typeof answer !== 'object' || answer === null) return resolve({ jwt: answer });
-            const stated = answer.serverTime == null ? Number.NaN : Number(answer.serverTime);
+            // A stated time that cannot be read (an HTTP date string: NaN) is kept as NaN, so
+            // that the token check says in a log line that it is not trusted.
             resolve({
               jwt: answer.token,
-              serverTime: !Number.isNaN(stated)
-                ? stated + (clock.now() - startedAt) / 2
-                : undefined,
+              serverTime:
+                answer.serverTime == null
+                  ? undefined
+                  : Number(answer.serverTime) + (clock.now() - startedAt) / 2,
             });
           }),
         (cause: unknown) =>

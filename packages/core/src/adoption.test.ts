@@ -6,6 +6,8 @@ import { decideAdoption, type NotAdoptedReason } from './adoption.js';
 const T = 1_800_000_000;
 const token = (exp: number) => new AccessToken(makeToken({ iat: T, exp }));
 const held = token(T + 3600);
+/** A token minted `after` seconds after the held one. */
+const minted = (after: number, exp: number) => new AccessToken(makeToken({ iat: T + after, exp }));
 
 describe('decideAdoption, as a table', () => {
   const rows: Array<
@@ -34,6 +36,30 @@ describe('decideAdoption, as a table', () => {
       'expires_sooner',
     ],
     ['expires later, held due: adopt', held, token(T + 7200), true, false, null],
+    [
+      'expires sooner, minted 60 s after the held one, held refused: adopt (the forced refresh ends)',
+      held,
+      minted(60, T + 3000),
+      false,
+      true,
+      null,
+    ],
+    [
+      'expires sooner, minted 59 s after the held one, held refused: not adopted',
+      held,
+      minted(59, T + 3000),
+      false,
+      true,
+      'expires_sooner',
+    ],
+    [
+      'expires sooner, minted an hour after the held one, held due (not refused): not adopted',
+      held,
+      minted(3600, T + 3000),
+      true,
+      false,
+      'expires_sooner',
+    ],
     [
       'expires at the same time (another token), held refused: adopt',
       held,

@@ -19,11 +19,20 @@ export interface AdoptionContext {
   refusedBySdk?: boolean;
 }
 
+/** How much later than the held token a candidate is minted to replace a refused one. */
+const MINTED_AFTER_MS = 60_000;
+
+const mintedAfter = (candidate: AccessToken, held: AccessToken): boolean =>
+  !!candidate.issuedAt &&
+  !!held.issuedAt &&
+  candidate.issuedAt.getTime() - held.issuedAt.getTime() >= MINTED_AFTER_MS;
+
 /**
  * Whether a token that passed every check replaces the one held: `null` to adopt, or why not.
- * Usefulness is judged by `exp`, never by `iat` (token servers behind one load balancer have
+ * Usefulness is judged by `exp`, and by `iat` only a minute apart (token servers behind one load balancer have
  * clocks seconds apart): when the held token is due or was refused, one that expires sooner
- * is no better, unless an SDK refused the held token itself; otherwise the newest answer wins.
+ * is no better, unless an SDK refused the held token itself, or the held token was refused and
+ * the candidate was minted at least a minute after it; otherwise the newest answer wins.
  * The token held is never adopted again. Pure.
  */
 export function decideAdoption(
@@ -35,6 +44,10 @@ export function decideAdoption(
   if (candidate.jwt === held.jwt) return 'same_token';
   if (context.refusedBySdk) return null;
   if ((context.due || context.refused) && candidate.expiresAt < held.expiresAt) {
+    // Refused, the held token is no good: one minted a minute or more after it (past any spread
+    // of the servers' clocks) is the server's answer now, though it lives shorter (the held one
+    // came another way with a longer life); without it the forced refresh never ends.
+    if (context.refused && mintedAfter(candidate, held)) return null;
     return 'expires_sooner';
   }
   return null;

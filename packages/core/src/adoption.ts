@@ -29,10 +29,11 @@ const mintedAfter = (candidate: AccessToken, held: AccessToken): boolean =>
 
 /**
  * Whether a token that passed every check replaces the one held: `null` to adopt, or why not.
- * Usefulness is judged by `exp`, and by `iat` only a minute apart (token servers behind one load balancer have
- * clocks seconds apart): when the held token is due or was refused, one that expires sooner
- * is no better, unless an SDK refused the held token itself, or the held token was refused and
- * the candidate was minted at least a minute after it; otherwise the newest answer wins.
+ * Usefulness is judged by `exp`, and by `iat` only a minute apart (token servers behind one
+ * load balancer have clocks seconds apart): when the held token is due or was refused, one that
+ * expires sooner is no better, unless an SDK refused the held token itself, or the held token
+ * was refused and the candidate was minted at least a minute after it; otherwise the newest
+ * answer wins.
  * The token held is never adopted again. Pure.
  */
 export function decideAdoption(

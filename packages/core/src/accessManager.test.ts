@@ -4,8 +4,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AccessManager } from './accessManager.js';
 import type { AccessToken } from './accessToken.js';
 import { type AccessManagerError, FatalFetchError, FetchFailedError } from './errors.js';
+import { controlledFetch } from './testing/controlledFetch.js';
 import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
-import type { AccessManagerEvent, FetchToken, FetchTokenContext } from './types.js';
+import type { AccessManagerEvent, FetchToken } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const nowS = () => Math.floor(Date.now() / 1000);
@@ -24,17 +25,6 @@ function record(manager: AccessManager): AccessManagerEvent[] {
   const events: AccessManagerEvent[] = [];
   manager.events$.subscribe((event) => events.push(event));
   return events;
-}
-
-/** A fetchToken whose calls are counted and whose answers the test controls. */
-function controlledFetch() {
-  const calls: FetchTokenContext[] = [];
-  const pending: Array<{ resolve: (jwt: string) => void; reject: (e: unknown) => void }> = [];
-  const fetchToken: FetchToken = (context) => {
-    calls.push(context);
-    return new Promise<string>((resolve, reject) => pending.push({ resolve, reject }));
-  };
-  return { fetchToken, calls, pending };
 }
 
 const create = managersOnFakeTime(T0);

@@ -6,8 +6,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AccessManager } from './accessManager.js';
 import { FatalFetchError, FetchFailedError, InvalidOptionError } from './errors.js';
 import { fetchTokenFrom } from './fetchTokenFrom.js';
+import { controlledFetch } from './testing/controlledFetch.js';
 import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
-import type { AccessManagerOptions, FetchedToken, FetchToken, FetchTokenContext } from './types.js';
+import type { AccessManagerOptions } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 const H = 3_600_000;
@@ -23,20 +24,6 @@ const create = (init: AccessManagerOptions = {}) => make({ wakeSignals: false, .
 afterEach(() => {
   vi.unstubAllGlobals();
 });
-
-/** A fetchToken whose answers the test gives, one pending call at a time. */
-function controlledFetch() {
-  const calls: FetchTokenContext[] = [];
-  const pending: Array<{
-    resolve: (answer: string | FetchedToken) => void;
-    reject: (e: unknown) => void;
-  }> = [];
-  const fetchToken: FetchToken = (context) => {
-    calls.push(context);
-    return new Promise((resolve, reject) => pending.push({ resolve, reject }));
-  };
-  return { fetchToken, calls, pending };
-}
 
 describe('review: re-entrancy from an error subscriber (refresher.ts #failed)', () => {
   it('reset() from an events$ error subscriber on a fatal 401 (sign-out) leaves no failure standing: the next user’s getToken() fetches', async () => {

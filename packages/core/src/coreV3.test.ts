@@ -8,14 +8,9 @@ import { FatalFetchError, InvalidOptionError } from './errors.js';
 import { fetchTokenFrom } from './fetchTokenFrom.js';
 import type { Logger } from './logger.js';
 import { tabSharing } from './tabSharing.js';
+import { controlledFetch } from './testing/controlledFetch.js';
 import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
-import type {
-  AccessManagerEvent,
-  AccessManagerOptions,
-  FetchedToken,
-  FetchToken,
-  FetchTokenContext,
-} from './types.js';
+import type { AccessManagerEvent, AccessManagerOptions } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 const H = 3_600_000;
@@ -46,20 +41,6 @@ const lines = () => {
   };
   return { seen, logger };
 };
-
-/** A fetchToken whose answers the test gives, one pending call at a time. */
-function controlledFetch() {
-  const calls: FetchTokenContext[] = [];
-  const pending: Array<{
-    resolve: (answer: string | FetchedToken) => void;
-    reject: (e: unknown) => void;
-  }> = [];
-  const fetchToken: FetchToken = (context) => {
-    calls.push(context);
-    return new Promise((resolve, reject) => pending.push({ resolve, reject }));
-  };
-  return { fetchToken, calls, pending };
-}
 
 const make = managersOnFakeTime(T0);
 const create = (init: string | AccessManagerOptions = {}) =>

@@ -281,9 +281,9 @@ export class AccessManager extends EventDelivery {
     this.closed = true;
     this.#forget(new ClosedError());
     this.#timer.clear();
-    this.#unwake();
-    this.publish();
     this.completeStreams();
+    // Last: a cleanup that throws leaves nothing undone.
+    this.#unwake();
   }
 
   /** Same as `close()`, for `using manager = new AccessManager(...)`. */
@@ -323,7 +323,8 @@ export class AccessManager extends EventDelivery {
     this.lastError = null;
     this.logger.info(`Adopted ${token}.`);
     this.#refresher?.adopted(token, replacesRefused);
-    this.deliverAdoption(token);
+    const resets = this.#resets;
+    this.deliverAdoption(token, () => this.#resets === resets);
     if (this.#hold.token === token) this.#reconcile();
   }
 

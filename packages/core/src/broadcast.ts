@@ -60,30 +60,33 @@ export class Broadcast<T> {
    * Delivers `value` to the subscribers there when it is sent, not when its turn comes: one that
    * subscribes while it waits in the mailbox had the current value from `replay()` already (it
    * heard a token twice). One that unsubscribes meanwhile hears nothing (a stopped rxjs
-   * `Subscriber` ignores `next`).
+   * `Subscriber` ignores `next`), and neither does any once `live()` turns false (the user it was
+   * for signed out in an earlier subscriber's callback).
    */
-  next(value: T): void {
+  next(value: T, live?: () => boolean): void {
     const subscribers = this.#subscribers;
     if (subscribers?.size) {
       this.#snapshot ??= [...subscribers];
       const snapshot = this.#snapshot;
       this.#mailbox.post(() => {
-        for (const subscriber of snapshot) subscriber.next(value);
+        for (const subscriber of snapshot) if (!live || live()) subscriber.next(value);
       });
     }
   }
 
   /**
-   * Completes every subscriber, after the deliveries queued before. A later subscriber gets the
-   * replay, if `observe` was given one that still gives a value, and then `complete` at once.
+   * Completes every subscriber at once, as an rxjs `Subject` does, even from inside a delivery:
+   * what the mailbox still holds for them is not delivered (a completed `Subscriber` ignores
+   * `next`). `last` first, to each: the final value (the closed state). A later subscriber gets
+   * the replay, if `observe` was given one that still gives a value, and then `complete` at once.
    */
-  complete(): void {
+  complete(last?: T): void {
     this.#done = true;
     const subscribers = this.#subscribers;
-    this.#subscribers = undefined;
-    if (subscribers)
-      this.#mailbox.post(() => {
-        for (const subscriber of subscribers) subscriber.complete();
-      });
+    this.#subscribers = this.#snapshot = undefined;
+    for (const subscriber of subscribers ?? []) {
+      if (last !== undefined) subscriber.next(last);
+      subscriber.complete();
+    }
   }
 }

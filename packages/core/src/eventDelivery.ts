@@ -58,14 +58,17 @@ export abstract class EventDelivery extends ListenerFacade {
     return this.#tokens.observe();
   }
 
-  /** `initial`: the constructor's token error (see `ListenerFacade.supersede`). */
-  protected emit(event: AccessManagerEvent, initial?: boolean): void {
+  /**
+   * `initial`: the constructor's token error (see `ListenerFacade.supersede`). `live`: while the
+   * event still stands (see `deliverAdoption`).
+   */
+  protected emit(event: AccessManagerEvent, initial?: boolean, live?: () => boolean): void {
     if (this.closed) return;
     // The listeners' first: an events$ subscriber that closes the manager then clears their
     // timer too (armed after the stream's delivery, it outlived close()).
     this.hear(event, initial);
     if (this.#queue) this.#queue.push(event);
-    else this.#events.next(event);
+    else this.#events.next(event, live);
   }
 
   protected report(error: AccessManagerError, initial?: boolean): void {
@@ -77,13 +80,16 @@ export abstract class EventDelivery extends ListenerFacade {
   /**
    * One delivery for the three streams, queued behind any under way, so that every stream hears
    * adoptions in their order even when a subscriber adopts another token meanwhile. The snapshot
-   * first, so that a subscriber of token$ that reads getState() sees this token.
+   * first, so that a subscriber of token$ that reads getState() sees this token. `live`: while
+   * the user it is for has not signed out (`reset()` in an earlier subscriber's callback): after
+   * that, no later subscriber is handed it.
    */
-  protected deliverAdoption(token: AccessToken): void {
+  protected deliverAdoption(token: AccessToken, live: () => boolean): void {
     this.#mailbox.post(() => {
+      if (!live()) return;
       this.publish();
-      this.#tokens.next(token);
-      this.emit({ type: 'tokenUpdated', token });
+      this.#tokens.next(token, live);
+      this.emit({ type: 'tokenUpdated', token }, false, live);
     });
   }
 
@@ -95,12 +101,17 @@ export abstract class EventDelivery extends ListenerFacade {
     this.#states.next(state);
   }
 
-  /** The manager closed: drops the listeners and what waits for them, completes every stream. */
+  /**
+   * The manager closed: drops the listeners and what waits for them, and completes every stream
+   * at once, `state$` after its closed state; nothing queued before is delivered after this.
+   */
   protected completeStreams(): void {
     this.closeListeners();
     this.#queue = null;
     this.#tokens.complete();
     this.#events.complete();
-    this.#states.complete();
+    const state = this.getState();
+    this.#states.complete(state === this.#published ? undefined : state);
+    this.#published = state;
   }
 }

@@ -1,0 +1,136 @@
+// The rest of the hostile review of Core v3 (issue 17): the findings left open, each test failing
+// on main at 87792fc, before its fix. Public API only, fake timers.
+import { makeToken } from '@access-manager/testing';
+import { describe, expect, it, vi } from 'vitest';
+import { FatalFetchError } from './errors.js';
+import { controlledFetch } from './testing/controlledFetch.js';
+import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
+import type { AccessManagerOptions } from './types.js';
+
+const T0 = Date.UTC(2026, 0, 1, 12);
+const nowS = () => Math.floor(Date.now() / 1000);
+const fresh = (ttl = 3600, claims: Parameters<typeof makeToken>[0] = {}) =>
+  makeToken({ iat: nowS(), ttl, ...claims });
+const flush = () => vi.advanceTimersByTimeAsync(0);
+const noop = () => {};
+/** The real setImmediate, taken before any test fakes it. */
+const _realSetImmediate = setImmediate;
+
+const make = managersOnFakeTime(T0);
+const create = (init: AccessManagerOptions = {}) => make({ wakeSignals: false, ...init });
+
+/** Whether a promise has settled, either way. */
+const _settles = (promise: Promise<unknown>) => {
+  const seen = { done: false };
+  const done = () => {
+    seen.done = true;
+  };
+  promise.then(done, done);
+  return seen;
+};
+
+describe('close() or reset() from inside a delivery stops what was queued (broadcast.ts)', () => {
+  it('close() from a token$ subscriber: no later subscriber of token$ or events$ hears the token', async () => {
+    const manager = create({});
+    let closedAt = -1;
+    const heard: string[] = [];
+    manager.token$.subscribe(() => {
+      manager.close(); // the user signed out
+      closedAt = heard.length;
+    });
+    manager.token$.subscribe((token) => heard.push(`token$ ${token.id}`)); // an SDK adapter
+    manager.events$.subscribe((event) => heard.push(`events$ ${event.type}`));
+    await manager.updateToken(fresh(3600, { jti: 'A' })).catch(noop);
+    expect(closedAt).toBe(0);
+    expect(heard).toEqual([]); // an rxjs Subject completed mid-delivery delivers no more
+  });
+
+  it('reset() from a token$ subscriber (a user switch): a later subscriber is not handed the token of the user who left', async () => {
+    const manager = create({ identity: 'any' });
+    manager.token$.subscribe((token) => {
+      if (token.identity === 'mallory') manager.reset(); // not the signed-in user: sign out
+    });
+    const pushedToSdk: string[] = [];
+    manager.token$.subscribe((token) => pushedToSdk.push(token.identity));
+    await manager.updateToken(fresh(3600, { identity: 'mallory' })).catch(noop);
+    expect(manager.token).toBeNull();
+    expect(pushedToSdk).toEqual([]);
+  });
+
+  it('a state$ subscriber still hears closed, last, and every stream completes', async () => {
+    const manager = create({});
+    const states: string[] = [];
+    let completed = 0;
+    manager.token$.subscribe(() => manager.close());
+    manager.state$.subscribe({ next: (s) => states.push(s.status), complete: () => completed++ });
+    manager.events$.subscribe({ complete: () => completed++ });
+    await manager.updateToken(fresh()).catch(noop);
+    expect(states).toEqual(['empty', 'valid', 'closed']); // the snapshot goes out before token$
+    expect(completed).toBe(2);
+  });
+
+  // A table: close() and reset() from each kind of subscriber and listener, on each kind of news.
+  type Trigger = 'tokenUpdated' | 'error' | 'tokenWillExpire' | 'tokenExpired';
+  type Where = 'token$' | 'state$' | 'events$' | 'on()';
+  const cases: Array<[Where, Trigger]> = [
+    ['token$', 'tokenUpdated'],
+    ['state$', 'tokenUpdated'],
+    ['events$', 'tokenUpdated'],
+    ['events$', 'error'],
+    ['events$', 'tokenWillExpire'],
+    ['events$', 'tokenExpired'],
+    ['on()', 'tokenUpdated'],
+    ['on()', 'error'],
+    ['on()', 'tokenWillExpire'],
+    ['on()', 'tokenExpired'],
+  ];
+  for (const action of ['close', 'reset'] as const) {
+    for (const [where, trigger] of cases) {
+      it(`${action}() from ${where} on ${trigger}: nothing after it of what it ended`, async () => {
+        const { fetchToken, calls, pending } = controlledFetch();
+        const manager = create({ fetchToken, random: () => 0.5 });
+        let acted = false;
+        const act = () => {
+          if (acted) return;
+          acted = true;
+          if (action === 'close') manager.close();
+          else manager.reset();
+        };
+        // The reaction first, so that the observers below come after it in every delivery.
+        if (where === 'token$') manager.token$.subscribe(() => trigger === 'tokenUpdated' && act());
+        if (where === 'state$') manager.state$.subscribe((s) => s.token && act());
+        if (where === 'events$') manager.events$.subscribe((e) => e.type === trigger && act());
+        if (where === 'on()') manager.on(trigger as never, () => act());
+        const after: string[] = [];
+        const note = (line: string) => acted && after.push(line);
+        manager.token$.subscribe((token) => note(`token$ ${token.id}`));
+        manager.events$.subscribe((event) => note(`events$ ${event.type}`));
+        manager.state$.subscribe((state) => note(`state$ ${state.status}`));
+        await flush();
+        const first = pending[0];
+        if (trigger === 'error') first?.reject(new FatalFetchError('401', { status: 401 }));
+        else first?.resolve(fresh(trigger === 'tokenWillExpire' ? 120 : 600, { jti: 'T' }));
+        await flush();
+        if (trigger === 'tokenExpired') await vi.advanceTimersByTimeAsync(601_000);
+        await flush();
+        expect(acted).toBe(true);
+        if (action === 'close') {
+          expect(vi.getTimerCount()).toBe(0);
+          expect(after.filter((line) => line !== 'state$ closed')).toEqual([]);
+        } else {
+          expect(
+            after.filter((line) => line.endsWith(' T') || line.includes('tokenUpdated')),
+          ).toEqual([]);
+          expect(manager.getState()).toMatchObject({
+            token: null,
+            fetchStatus: 'idle',
+            status: 'empty',
+          });
+          const fetched = calls.length;
+          await vi.advanceTimersByTimeAsync(120_000);
+          expect(calls.length).toBe(fetched); // no fetch after reset until asked
+        }
+      });
+    }
+  }
+});

@@ -81,6 +81,9 @@ export class AccessManager extends EventDelivery {
     this.#hold = new TokenHold(clock, options, this.#grants, this.logger);
     const { fetchToken } = options;
     this.#refresher = fetchToken ? this.#refresherFor(fetchToken) : null;
+    // Before anything starts: a wakeSignals that throws leaves no manager fetching behind.
+    const wakeSignals = options.wakeSignals ?? browserWakeSignals;
+    this.#unwake = wakeSignals ? wakeSignals(() => this.#wake()) : noop;
     this.#sharing = options.shareAcrossTabs?.(this.#sharingFacts()) ?? null;
     let reason: RefreshReason = 'initial';
     if (token !== undefined) {
@@ -94,8 +97,6 @@ export class AccessManager extends EventDelivery {
     // Without a token, ask the other tabs for theirs; the first fetch waits briefly for an answer.
     const waitMs = this.#hold.token ? 0 : (this.#sharing?.ask() ?? 0);
     if (!this.#hold.token) this.#refresher?.start(reason, false, waitMs);
-    const wakeSignals = options.wakeSignals ?? browserWakeSignals;
-    this.#unwake = wakeSignals ? wakeSignals(() => this.#wake()) : noop;
     this.#reconcile();
   }
 
@@ -199,6 +200,7 @@ export class AccessManager extends EventDelivery {
       {
         clock: this.#clock,
         closed: () => this.closed,
+        resets: () => this.#resets,
         held: () =>
           this.#hold.token && this.#hold.deadlines
             ? { token: this.#hold.token, expireAt: this.#hold.deadlines.expireAt }
@@ -207,7 +209,7 @@ export class AccessManager extends EventDelivery {
           ? (refresh) =>
               refresher.failure ? Promise.reject(refresher.failure) : this.refresh(refresh)
           : undefined,
-        next$: this.nextTokens(),
+        states$: this.nextStates(),
       },
       options ?? {}, // `getToken(null)` (a JavaScript caller) is `getToken()`
     );

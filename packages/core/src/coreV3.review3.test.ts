@@ -2,7 +2,9 @@
 // on main at 87792fc, before its fix. Public API only, fake timers.
 import { makeToken } from '@access-manager/testing';
 import { describe, expect, it, vi } from 'vitest';
+import { AccessManager } from './accessManager.js';
 import { FatalFetchError } from './errors.js';
+import type { Logger } from './logger.js';
 import { controlledFetch } from './testing/controlledFetch.js';
 import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
 import type { AccessManagerOptions } from './types.js';
@@ -14,13 +16,13 @@ const fresh = (ttl = 3600, claims: Parameters<typeof makeToken>[0] = {}) =>
 const flush = () => vi.advanceTimersByTimeAsync(0);
 const noop = () => {};
 /** The real setImmediate, taken before any test fakes it. */
-const _realSetImmediate = setImmediate;
+const realSetImmediate = setImmediate;
 
 const make = managersOnFakeTime(T0);
 const create = (init: AccessManagerOptions = {}) => make({ wakeSignals: false, ...init });
 
 /** Whether a promise has settled, either way. */
-const _settles = (promise: Promise<unknown>) => {
+const settles = (promise: Promise<unknown>) => {
   const seen = { done: false };
   const done = () => {
     seen.done = true;
@@ -133,4 +135,95 @@ describe('close() or reset() from inside a delivery stops what was queued (broad
       });
     }
   }
+});
+
+describe('user code that throws never breaks the manager', () => {
+  const throwingInfo: Logger = {
+    debug: noop,
+    info: () => {
+      throw new Error('log transport closed');
+    },
+    warn: noop,
+    error: noop,
+  };
+
+  it('a logger whose info() throws does not leave a token held that token$ never delivered', async () => {
+    const manager = create({ logger: throwingInfo });
+    const tokens: string[] = [];
+    manager.token$.subscribe((token) => tokens.push(token.jwt));
+    const jwt = fresh();
+    await manager.updateToken(jwt).catch(noop);
+    expect(manager.token).toBe(jwt);
+    expect(tokens).toEqual([jwt]);
+  });
+
+  it('a logger whose info() throws does not leave refresh() pending for ever', async () => {
+    const manager = create({ logger: throwingInfo, fetchToken: async () => fresh() });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const refreshed = settles(manager.refresh());
+      await vi.advanceTimersByTimeAsync(60_000);
+      await new Promise((resolve) => realSetImmediate(resolve));
+      expect(refreshed.done).toBe(true);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('a wakeSignals that throws in the constructor leaves no orphan manager fetching behind', async () => {
+    let fetches = 0;
+    expect(
+      () =>
+        new AccessManager({
+          fetchToken: async () => {
+            fetches++;
+            return fresh();
+          },
+          wakeSignals: () => {
+            throw new Error('no AppState in this environment');
+          },
+        }),
+    ).toThrow('no AppState in this environment');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(fetches).toBe(0); // the app has no reference to close it with
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a wakeSignals cleanup that throws does not leave close() half done: every stream completes', () => {
+    const manager = make({
+      token: fresh(),
+      wakeSignals: () => () => {
+        throw new Error('target already destroyed');
+      },
+    });
+    let completed = false;
+    manager.token$.subscribe({ complete: () => (completed = true) });
+    expect(() => manager.close()).toThrow('target already destroyed');
+    expect(completed).toBe(true);
+    expect(manager.getState().status).toBe('closed');
+    manager.close(); // idempotent
+  });
+});
+
+describe('getToken() around reset()', () => {
+  it('push-only: a getToken() pending across reset() rejects (aborted), never with the next user’s token', async () => {
+    const manager = create({});
+    const pending = manager.getToken();
+    pending.catch(noop);
+    manager.reset(); // alice signs out before her token came
+    await manager.updateToken(fresh(3600, { identity: 'bob' }));
+    await expect(pending).rejects.toMatchObject({ code: 'aborted' });
+  });
+
+  it('push-only: a getToken() made after reset() gets the next user’s token', async () => {
+    const manager = create({});
+    manager.reset();
+    const pending = manager.getToken();
+    const bob = fresh(3600, { identity: 'bob' });
+    await manager.updateToken(bob);
+    await expect(pending).resolves.toBe(bob);
+  });
 });

@@ -37,7 +37,21 @@ export abstract class EventDelivery extends ListenerFacade {
     const mailbox = new Mailbox();
     super(clock, mailbox);
     this.#mailbox = mailbox;
-    this.logger = logger;
+    // Logging is best effort: a logger that throws (a closed transport) never stops the step
+    // that logs, which would leave a token held and never delivered, or a refresh never settled.
+    const line =
+      (level: keyof Logger) =>
+      (message: string): void => {
+        try {
+          logger[level](message);
+        } catch {}
+      };
+    this.logger = {
+      debug: line('debug'),
+      info: line('info'),
+      warn: line('warn'),
+      error: line('error'),
+    };
     this.#tokens = new Broadcast(mailbox);
     this.#events = new Broadcast(mailbox);
     this.#states = new Broadcast(mailbox);
@@ -53,9 +67,9 @@ export abstract class EventDelivery extends ListenerFacade {
 
   abstract getState(): AccessManagerState;
 
-  /** The tokens to come, without replay (for `getToken`'s wait). */
-  protected nextTokens(): Observable<AccessToken> {
-    return this.#tokens.observe();
+  /** The states to come, without replay (for `getToken`'s wait). */
+  protected nextStates(): Observable<AccessManagerState> {
+    return this.#states.observe();
   }
 
   /**

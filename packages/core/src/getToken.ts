@@ -9,7 +9,7 @@ import {
   TokenExpiredError,
 } from './errors.js';
 import { timerDelay } from './options.js';
-import type { RefreshReason } from './types.js';
+import type { AccessManagerState, RefreshReason } from './types.js';
 
 /** What a caller of `getToken` may ask for. */
 export interface GetTokenOptions {
@@ -28,12 +28,14 @@ export interface GetTokenOptions {
 export interface TokenSource {
   readonly clock: Clock;
   closed(): boolean;
+  /** How many times the manager was reset (`AccessManagerState.resets`). */
+  resets(): number;
   /** The token held and when it expires on the local clock; null when none is held. */
   held(): { token: AccessToken; expireAt: number } | null;
   /** A refresh, when the manager can fetch; undefined when it cannot (push-only). */
   refresh: ((options: { reason: RefreshReason; force: boolean }) => Promise<unknown>) | undefined;
-  /** The tokens to come, without replay; completes when the manager closes. */
-  readonly next$: Observable<AccessToken>;
+  /** The states to come, without replay; completes when the manager closes. */
+  readonly states$: Observable<AccessManagerState>;
 }
 
 /** Enough validity to create an SDK client with the token. */
@@ -44,8 +46,9 @@ const noop = (): void => {};
 /**
  * The JWT, valid for at least `minValidityMs` more: the one held, or, after one refresh (a forced
  * one when a token is held: that one is not enough), a fresh one; without a refresh, the next
- * token adopted. Rejects with `timeout`, `aborted` or `closed`, and with `token_expired` when a
- * fresh token still is not valid long enough.
+ * token adopted. Rejects with `timeout`, `aborted` (also on `reset()`: the token it waited for
+ * was the user's who left) or `closed`, and with `token_expired` when a fresh token still is not
+ * valid long enough.
  */
 export async function waitForToken(source: TokenSource, options: GetTokenOptions): Promise<string> {
   const { signal } = options;
@@ -53,6 +56,7 @@ export async function waitForToken(source: TokenSource, options: GetTokenOptions
   const timeoutMs = timerDelay(options.timeoutMs, 'timeoutMs');
   timerDelay(options.minValidityMs, 'minValidityMs');
   const { clock } = source;
+  const resets = source.resets();
   let stopped: AccessManagerError | undefined;
   let stop!: (error: AccessManagerError) => void;
   const stopping = new Promise<never>((_, reject) => {
@@ -92,8 +96,12 @@ export async function waitForToken(source: TokenSource, options: GetTokenOptions
         source.refresh
           ? source.refresh({ reason: held ? 'expired' : 'initial', force: !!held })
           : new Promise((resolve, reject) => {
-              subscription = source.next$.subscribe({
-                next: resolve,
+              subscription = source.states$.subscribe({
+                next: (state) => {
+                  if (state.resets !== resets) {
+                    reject(new AbortedError('The AccessManager was reset.'));
+                  } else if (state.token && state.token !== held?.token) resolve(state.token);
+                },
                 complete: () => reject(new ClosedError()),
               });
             }),

@@ -200,7 +200,11 @@ describe('user code that throws never breaks the manager', () => {
       },
     });
     let completed = false;
-    manager.token$.subscribe({ complete: () => (completed = true) });
+    manager.token$.subscribe({
+      complete: () => {
+        completed = true;
+      },
+    });
     expect(() => manager.close()).toThrow('target already destroyed');
     expect(completed).toBe(true);
     expect(manager.getState().status).toBe('closed');

@@ -37,8 +37,8 @@ export const initialSkew: ClockSkew = { offsetMs: 0, source: 'none', newestIssue
  *    tell a device clock hours fast from a token hours old (a stale cache, a token saved in
  *    storage), so it is refused, as Twilio's docs say of an expired token, and the offset its age
  *    implies is remembered (`suspect`). A later token that is `minted` (nothing says otherwise:
- *    pushed in push-only mode, or fetched without a stated time), newer than any seen, another
- *    token than the suspect, and whose age agrees with the suspect's within 5 s, was just minted:
+ *    pushed in push-only mode, or fetched without a stated time), newer than any seen, minted in
+ *    a later second than the suspect (`iat`), and whose age agrees with the suspect's within 5 s, was just minted:
  *    the device clock is off by that age, not the tokens old. And an estimate that rests on
  *    tokens alone never refuses a token that the device's own clock finds valid: one token from
  *    a server clock hours ahead must not lock out every later, correct token.
@@ -72,9 +72,11 @@ export function judgeSkew(
     if (minted && issued > skew.newestIssuedAt) {
       const age = issued - now;
       const { suspect } = skew;
+      // Minted in a later second than the suspect: two tokens of one second (saved together)
+      // say nothing of each other's age.
       if (
         suspect &&
-        suspect.token.jwt !== token.jwt &&
+        issued > (suspect.token.issuedAt?.getTime() ?? Number.NaN) &&
         Math.abs(age - suspect.offsetMs) <= AGREEMENT_MS
       ) {
         return { offsetMs: age, source: 'token', newestIssuedAt };

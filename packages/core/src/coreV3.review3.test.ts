@@ -231,3 +231,45 @@ describe('getToken() around reset()', () => {
     await expect(pending).resolves.toBe(bob);
   });
 });
+
+describe('the seeds’ rule: only a token minted later confirms a device clock that is off (clockSkew.ts)', () => {
+  it('two old tokens minted together (same iat), pushed one after the other, are both refused', async () => {
+    // A push-only app restores what it saved two hours ago: two tokens minted in the same
+    // second (a stale cache, storage). The device clock is right; both expired an hour ago.
+    const manager = create({});
+    const minted = nowS() - 2 * 3600;
+    const first = makeToken({ iat: minted, ttl: 3600, jti: 'saved-1' });
+    const second = makeToken({ iat: minted, ttl: 3600, jti: 'saved-2' });
+    await expect(manager.updateToken(first)).rejects.toMatchObject({ code: 'token_expired' });
+    await expect(manager.updateToken(second)).rejects.toMatchObject({ code: 'token_expired' });
+    expect(manager.token).toBeNull();
+  });
+
+  it('a device clock 2 h fast: a token minted a second later than the refused one is adopted', async () => {
+    const manager = create({});
+    const minted = nowS() - 2 * 3600; // the server's now, as the device clock is 2 h fast
+    await expect(
+      manager.updateToken(makeToken({ iat: minted, ttl: 3600, jti: 'first' })),
+    ).rejects.toMatchObject({ code: 'token_expired' });
+    vi.advanceTimersByTime(1_000);
+    const next = makeToken({ iat: minted + 1, ttl: 3600, jti: 'next' });
+    await manager.updateToken(next);
+    expect(manager.token).toBe(next);
+    expect(manager.getState()).toMatchObject({ status: 'valid' });
+  });
+
+  it('fetching with a device clock 2 h fast and no backoff: the retry waits for the server’s next second', async () => {
+    const skew = 2 * 3600_000;
+    const fetched: number[] = [];
+    const manager = create({
+      random: () => 0, // a retry with no backoff at all
+      fetchToken: async () => {
+        fetched.push(Date.now() - T0);
+        return makeToken({ iat: Math.floor((Date.now() - skew) / 1000), ttl: 3600 });
+      },
+    });
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(fetched).toEqual([0, 1_000]);
+    expect(manager.getState()).toMatchObject({ status: 'valid' });
+  });
+});

@@ -147,7 +147,13 @@ export class Refresher {
     try {
       checked = host.hold.check(result.jwt, result);
     } catch (error) {
-      this.#failed(flight, error as AccessManagerError);
+      // Refused as expired, nothing dating it, and kept as the suspect (see `judgeSkew`): only a
+      // token minted in a later second can confirm that the device clock is off, so the retry
+      // waits for the server's next second.
+      const suspect = host.hold.skew.suspect;
+      const notBefore =
+        suspect?.token.jwt === result.jwt ? this.#options.clock.now() + 1_000 : -Infinity;
+      this.#failed(flight, error as AccessManagerError, notBefore);
       return;
     }
     const why = host.whyNot(checked.token, flight.refused);
@@ -185,7 +191,8 @@ export class Refresher {
     this.#host.reconcile();
   }
 
-  #failed(flight: RefreshFlight, error: AccessManagerError): void {
+  /** `notBefore`: the retry comes no sooner (local clock). */
+  #failed(flight: RefreshFlight, error: AccessManagerError, notBefore = -Infinity): void {
     const host = this.#host;
     // A token adopted while this attempt ran (pushed with updateToken) and not yet due answers
     // the refresh: no error to report, nothing to retry.
@@ -203,7 +210,11 @@ export class Refresher {
       flight.reject(error);
     } else {
       const now = this.#options.clock.now();
-      const delay = flight.wait(error, now);
+      let delay = flight.wait(error, now);
+      if (notBefore > now + delay) {
+        flight.defer(notBefore);
+        delay = notBefore - now;
+      }
       const peerUntil = this.#peerUntil();
       if (flight.retryAt !== null && this.#peerAt <= flight.retryAt && peerUntil > now) {
         // Another tab retries sooner: this one waits for its outcome.

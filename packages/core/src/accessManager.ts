@@ -100,21 +100,6 @@ export class AccessManager extends EventDelivery {
     this.#reconcile();
   }
 
-  /** The raw JWT held now, or null. */
-  get token(): string | null {
-    return this.#hold.token?.jwt ?? null;
-  }
-
-  /** The identity of the token held now, or null. */
-  get identity(): string | null {
-    return this.#hold.token?.identity ?? null;
-  }
-
-  /** When the token held now expires (its `exp`), or null. */
-  get expires(): Date | null {
-    return this.#hold.token?.expiresAt ?? null;
-  }
-
   /** True when the token held has expired; false while none is held (as in twilio-common). */
   get isExpired(): boolean {
     return !!this.#hold.deadlines && this.#clock.now() >= this.#hold.deadlines.expireAt;
@@ -201,10 +186,7 @@ export class AccessManager extends EventDelivery {
         clock: this.#clock,
         closed: () => this.closed,
         resets: () => this.#resets,
-        held: () =>
-          this.#hold.token && this.#hold.deadlines
-            ? { token: this.#hold.token, expireAt: this.#hold.deadlines.expireAt }
-            : null,
+        held: () => this.#hold.held(),
         refresh: refresher
           ? (refresh) =>
               refresher.failure ? Promise.reject(refresher.failure) : this.refresh(refresh)
@@ -226,21 +208,16 @@ export class AccessManager extends EventDelivery {
     if (this.closed) return Promise.reject(new ClosedError());
     if (kind === 'expired' && this.#hold.refuse()) {
       // Token after token refused, each adopted for the one refused before: not one gone stale.
-      if (this.#hold.refusals > 1) {
-        this.report(
-          new TokenRefusedError(
-            `${this.#hold.refusals} tokens refused in a row, the last ${token}: is the token server's clock behind?`,
-            { retryable: true },
-          ),
-        );
-      }
+      const { refusals } = this.#hold;
+      const why = `${refusals} tokens refused in a row, the last ${token}: is the token server's clock behind?`;
+      if (refusals > 1) this.report(new TokenRefusedError(why, { retryable: true }));
       this.publish();
     }
-    if (this.#refresher) {
-      return this.refresh({ reason: 'sdk', force: kind === 'expired' });
-    }
-    if (token) {
-      const expiresInMs = Math.max(0, (this.#hold.deadlines?.expireAt ?? 0) - this.#clock.now());
+    if (this.#refresher) return this.refresh({ reason: 'sdk', force: kind === 'expired' });
+    const held = this.#hold.held();
+    if (held) {
+      const { token } = held;
+      const expiresInMs = Math.max(0, held.expireAt - this.#clock.now());
       this.emit(
         kind === 'expired'
           ? { type: 'tokenExpired', token, source: 'sdk' }
@@ -305,12 +282,7 @@ export class AccessManager extends EventDelivery {
   /** Why a valid token is not adopted, in words; undefined when it is. */
   #whyNot(token: AccessToken, refused: boolean): string | undefined {
     const held = this.#hold.token;
-    const reason = decideAdoption(token, {
-      held,
-      due: this.#hold.due(),
-      refused,
-      refusedBySdk: this.#hold.refusedNow(),
-    });
+    const reason = decideAdoption(token, this.#hold.context(refused));
     if (!reason) return undefined;
     const why = reason === 'same_token' ? 'is the token held' : `expires sooner than ${held}`;
     this.logger.info(`Not adopted: ${token} ${why}.`);
@@ -331,7 +303,6 @@ export class AccessManager extends EventDelivery {
   }
 
   #refresherFor(fetchToken: FetchToken): Refresher {
-    const { fetchTimeoutMs, retry, random } = this.#options;
     const hold = this.#hold;
     const host: RefreshHost = {
       hold,
@@ -344,11 +315,7 @@ export class AccessManager extends EventDelivery {
       retrying: (at) => this.#sharing?.retrying(at),
       reconcile: () => this.#reconcile(),
     };
-    return new Refresher(
-      { fetchToken, clock: this.#clock, fetchTimeoutMs, retry, random },
-      host,
-      this.logger,
-    );
+    return new Refresher({ ...this.#options, fetchToken, clock: this.#clock }, host, this.logger);
   }
 
   #sharingFacts(): SharingFacts {
@@ -372,54 +339,35 @@ export class AccessManager extends EventDelivery {
   }
 
   /**
-   * The one step after every input (a token, an answer, a timer, a wake): acts on each deadline
-   * that has passed, sets the one timer for the next, and publishes the state.
+   * The one step after every input (a token, an answer, a timer, a wake): gives the deadline
+   * events due, starts the refresh at its point, sets the one timer for the next deadline, and
+   * publishes the state.
    */
   #reconcile(): void {
     if (this.closed) return;
     const now = this.#clock.now();
-    const token = this.#hold.token;
-    const deadlines = this.#hold.deadlines;
+    const hold = this.#hold;
+    const token = hold.token;
     const refresher = this.#refresher;
-    const plans = !!refresher && !refresher.failure;
-    if (token && deadlines) {
-      // The warning always comes first, also for a device that wakes after the expiry.
-      if (!this.#hold.warned && now >= deadlines.warnAt) {
-        this.#hold.warned = true;
-        this.emit({
-          type: 'tokenWillExpire',
-          token,
-          expiresInMs: Math.max(0, deadlines.expireAt - now),
-          source: 'manager',
-        });
-      }
-      if (!this.#hold.expired && now >= deadlines.expireAt && this.#hold.token === token) {
-        this.#hold.expired = true;
-        this.emit({ type: 'tokenExpired', token, source: 'manager' });
-      }
+    for (const event of hold.passed(now)) {
+      this.emit(event);
       // A listener may have adopted a token or closed the manager: its own step took over.
-      if (this.closed || this.#hold.token !== token) return;
-      if (now >= deadlines.refreshAt && !refresher?.flight && plans) {
-        // Past the refresh point by a second or more, the tab was frozen or asleep: it asks the
-        // other tabs first, as a starting one does, for the token it may have missed.
-        const waitMs = now - deadlines.refreshAt >= 1_000 ? this.#sharing?.ask() : 0;
-        refresher?.start(this.#hold.expired ? 'expired' : 'scheduled', false, waitMs);
-        return;
-      }
+      if (this.closed || hold.token !== token) return;
     }
     const flight = refresher?.flight;
-    if (flight?.retryAt != null && now >= flight.retryAt) {
+    const plans = !!refresher && !refresher.failure && !flight;
+    if (plans && hold.deadlines && now >= hold.deadlines.refreshAt) {
+      // Past the refresh point by a second or more, the tab was frozen or asleep: it asks the
+      // other tabs first, as a starting one does, for the token it may have missed.
+      const waitMs = now - hold.deadlines.refreshAt >= 1_000 ? this.#sharing?.ask() : 0;
+      refresher.start(hold.expired ? 'expired' : 'scheduled', false, waitMs);
+    } else if (flight?.retryAt != null && now >= flight.retryAt) {
       refresher?.attempt(flight);
-      return;
+    } else {
+      const next = Math.min(flight?.retryAt ?? Infinity, hold.next(plans));
+      // Only a timer that watches deadlines alone may let Node exit; a pending retry may not.
+      this.#timer.set(next, now, !flight, () => this.#reconcile());
+      this.publish();
     }
-    let next = flight?.retryAt ?? Infinity;
-    if (deadlines) {
-      if (!this.#hold.warned) next = Math.min(next, deadlines.warnAt);
-      if (!this.#hold.expired) next = Math.min(next, deadlines.expireAt);
-      if (!flight && plans) next = Math.min(next, deadlines.refreshAt);
-    }
-    // Only a timer that watches deadlines alone may let Node exit; a pending retry may not.
-    this.#timer.set(next, now, !flight, () => this.#reconcile());
-    this.publish();
   }
 }

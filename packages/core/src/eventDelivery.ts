@@ -65,8 +65,6 @@ export abstract class EventDelivery extends ListenerFacade {
     });
   }
 
-  abstract getState(): AccessManagerState;
-
   /** The states to come, without replay (for `getToken`'s wait). */
   protected nextStates(): Observable<AccessManagerState> {
     return this.#states.observe();

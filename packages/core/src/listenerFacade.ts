@@ -2,14 +2,15 @@ import type { Observable, Subscription } from 'rxjs';
 import { Broadcast, type Mailbox } from './broadcast.js';
 import type { Clock } from './clock.js';
 import type { AccessManagerError } from './errors.js';
-import type { AccessManagerEvent, AccessManagerEventName } from './types.js';
+import type { AccessManagerEvent, AccessManagerEventName, AccessManagerState } from './types.js';
 
 type ErrorListener = (error: AccessManagerError) => void;
 type AnyListener = (arg: never) => void;
 type Entry = [name: AccessManagerEventName, listener: AnyListener, subscription: Subscription];
 
 /**
- * The base of `AccessManager`: twilio-common's EventEmitter side of the manager (`on`, `once`, `off`, `addListener`,
+ * The base of `AccessManager`: twilio-common's side of the manager, its properties (`token`,
+ * `identity`, `expires`) and its EventEmitter (`on`, `once`, `off`, `addListener`,
  * `removeListener`, `removeAllListeners`, `listenerCount`), with its timing, which its own test
  * suite pins down: listeners hear events a macrotask after they happen, in order; updates made in
  * one run of the event loop make one `tokenUpdated`; and the constructor's `error` is not heard
@@ -17,7 +18,7 @@ type Entry = [name: AccessManagerEventName, listener: AnyListener, subscription:
  * the SDK docs give it: each event as it happens.) A listener that throws is reported
  * asynchronously and never breaks the manager.
  */
-export class ListenerFacade {
+export abstract class ListenerFacade {
   readonly #clock: Clock;
   readonly #heard: Broadcast<AccessManagerEvent>;
   #heard$: Observable<AccessManagerEvent> | undefined;
@@ -29,6 +30,23 @@ export class ListenerFacade {
   constructor(clock: Clock, mailbox: Mailbox) {
     this.#clock = clock;
     this.#heard = new Broadcast<AccessManagerEvent>(mailbox);
+  }
+
+  abstract getState(): AccessManagerState;
+
+  /** The raw JWT held now, or null. */
+  get token(): string | null {
+    return this.getState().token?.jwt ?? null;
+  }
+
+  /** The identity of the token held now, or null. */
+  get identity(): string | null {
+    return this.getState().token?.identity ?? null;
+  }
+
+  /** When the token held now expires (its `exp`), or null. */
+  get expires(): Date | null {
+    return this.getState().token?.expiresAt ?? null;
   }
 
   /** Queues an event for the listeners; `initial`: the constructor's token error. */

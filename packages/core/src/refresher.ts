@@ -31,10 +31,8 @@ export interface RefreshHost {
  * error to retry unless it would fail again; a token adopted meanwhile may answer the refresh.
  */
 export class Refresher {
-  /** The refresh under way, if any. */
-  flight: RefreshFlight | null = null;
-  /** The fatal error that stopped fetching, until `refresh()`, `reset()` or an adopted token. */
-  failure: AccessManagerError | null = null;
+  #flight: RefreshFlight | null = null;
+  #failure: AccessManagerError | null = null;
   readonly #options: FlightOptions;
   readonly #host: RefreshHost;
 
@@ -48,11 +46,21 @@ export class Refresher {
     this.#logger = logger;
   }
 
+  /** The refresh under way, if any. */
+  get flight(): RefreshFlight | null {
+    return this.#flight;
+  }
+
+  /** The fatal error that stopped fetching, until `refresh()`, `reset()` or an adopted token. */
+  get failure(): AccessManagerError | null {
+    return this.#failure;
+  }
+
   /** `refresh()`: joins the flight under way (forced: see `AccessManager.refresh`), or starts one. */
   refresh(reason: RefreshReason, force: boolean): Promise<AccessToken> {
-    const flight = this.flight;
+    const flight = this.#flight;
     if (!flight) {
-      this.failure = null; // asked for again: a fatal error no longer stands
+      this.#failure = null; // asked for again: a fatal error no longer stands
       return this.start(reason, force).promise;
     }
     if (force) {
@@ -69,7 +77,7 @@ export class Refresher {
   start(reason: RefreshReason, refused: boolean, waitMs = 0): RefreshFlight {
     const flight = new RefreshFlight(reason, this.#options);
     if (refused) flight.refuse(this.#host.hold.token);
-    this.flight = flight;
+    this.#flight = flight;
     // Another tab retries: this one waits for its outcome, and asks itself only after the bound.
     waitMs = Math.max(waitMs, this.#peerUntil() - this.#options.clock.now());
     if (waitMs > 0) {
@@ -95,14 +103,14 @@ export class Refresher {
    * replaced was one an SDK refused (`replacesRefused`): any other token is better than it.
    */
   adopted(token: AccessToken, replacesRefused = false): void {
-    const flight = this.flight;
-    this.failure = null;
+    const flight = this.#flight;
+    this.#failure = null;
     this.#peerAt = -Infinity;
     if (
       flight &&
       (!flight.running || replacesRefused || token.expiresAt.getTime() >= flight.refusedExpiresAt)
     ) {
-      this.flight = null;
+      this.#flight = null;
       flight.abort(new StaleTokenError('Answered by a token adopted meanwhile.'));
       flight.resolve(token);
     }
@@ -116,7 +124,7 @@ export class Refresher {
    * So retries do not multiply with tabs, and no tab depends on another for good.
    */
   heard(at: number): void {
-    const flight = this.flight;
+    const flight = this.#flight;
     if (flight?.running || (flight && flight.retryAt !== null && flight.retryAt < at)) return;
     this.#peerAt = at;
     if (flight) flight.defer(this.#peerUntil());
@@ -129,13 +137,13 @@ export class Refresher {
 
   /** The device woke: a retry waiting for its backoff runs now (not before `Retry-After`). */
   wake(now: number): void {
-    this.flight?.wake(now);
+    this.#flight?.wake(now);
   }
 
   /** Aborts the refresh under way and forgets a fatal failure (`reset()`, `close()`). */
   forget(error: AccessManagerError): void {
-    const flight = this.flight;
-    this.flight = this.failure = null;
+    const flight = this.#flight;
+    this.#flight = this.#failure = null;
     this.#peerAt = -Infinity;
     flight?.abort(error);
     flight?.reject(error);
@@ -158,7 +166,7 @@ export class Refresher {
     }
     const why = host.whyNot(checked.token, flight.refused);
     if (!why) {
-      this.flight = null;
+      this.#flight = null;
       host.adopt(checked);
       flight.resolve(checked.token);
       host.fetched(checked.token);
@@ -186,7 +194,7 @@ export class Refresher {
   }
 
   #settle(flight: RefreshFlight, token: AccessToken): void {
-    this.flight = null;
+    this.#flight = null;
     flight.resolve(token);
     this.#host.reconcile();
   }
@@ -205,8 +213,8 @@ export class Refresher {
     if (
       error.code === 'fetch_failed' ? !error.retryable : DETERMINISTIC_CODES.includes(error.code)
     ) {
-      this.failure = error;
-      this.flight = null;
+      this.#failure = error;
+      this.#flight = null;
       flight.reject(error);
     } else {
       const now = this.#options.clock.now();

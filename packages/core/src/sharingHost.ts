@@ -45,12 +45,7 @@ export const sharingHost = ({ hold, ...facts }: SharingFacts): TabSharingHost =>
     const serverTime = offsetMs === undefined ? undefined : hold.now() + offsetMs;
     return hold.check(jwt, { jwt, serverTime }, true, facts.identityAny ? hold.token : hold.anchor);
   },
-  context: () => ({
-    held: hold.token,
-    due: hold.due(),
-    refused: facts.refused(),
-    refusedBySdk: hold.refusedNow(),
-  }),
+  context: () => hold.context(facts.refused()),
   adopt: facts.adopt,
   estimate: ({ jwt, offsetMs }, plan) => {
     if (jwt !== hold.token?.jwt) return false;

@@ -1,4 +1,5 @@
 import type { AccessToken } from './accessToken.js';
+import type { AdoptionContext } from './adoption.js';
 import type { Clock } from './clock.js';
 import { type ClockSkew, initialSkew } from './clockSkew.js';
 import { computeDeadlines, type Deadlines } from './deadlines.js';
@@ -6,7 +7,10 @@ import type { FetchResult } from './fetchAttempt.js';
 import type { GrantRegistry } from './grantRegistry.js';
 import type { Logger } from './logger.js';
 import { type CheckedToken, checkToken } from './tokenPolicy.js';
-import type { AccessManagerOptions } from './types.js';
+import type { AccessManagerEvent, AccessManagerOptions } from './types.js';
+
+/** A deadline event of the manager's own clock. */
+type DeadlineEvent = Extract<AccessManagerEvent, { type: 'tokenWillExpire' | 'tokenExpired' }>;
 
 /** A change to a token's deadlines: a token from another tab plans its refresh later. */
 export type Plan = (deadlines: Deadlines) => Deadlines;
@@ -15,7 +19,8 @@ export type Plan = (deadlines: Deadlines) => Deadlines;
  * The one owner of the facts about the token held: the token, its deadlines on the local clock,
  * the anchor that fixes identity, account and services, the clock estimate, the adoptions
  * counted, and which deadline events were given. It checks candidates against them (pure reads)
- * and changes them only in `hold`, `estimate` and `forget`; the manager decides when.
+ * and changes them only in `hold`, `passed`, `refuse`, `estimate` and `forget`; the manager
+ * decides when.
  */
 export class TokenHold {
   token: AccessToken | null = null;
@@ -25,8 +30,9 @@ export class TokenHold {
   skew: ClockSkew = initialSkew;
   /** Tokens adopted so far: orders fetches and adoptions without trusting the wall clock. */
   adoptions = 0;
-  warned = false;
-  expired = false;
+  /** Whether the held token's `tokenWillExpire` and `tokenExpired` were given (`passed`). */
+  #warned = false;
+  #expired = false;
   /**
    * The token an SDK refused (`reportSdkSignal('expired')`), while it is the one held: the state
    * says `expired` whatever its deadlines say. Another token adopted clears it.
@@ -94,9 +100,57 @@ export class TokenHold {
     this.token = token;
     this.skew = skew;
     this.anchor ??= token;
-    this.warned = this.expired = false;
+    this.#warned = this.#expired = false;
     this.#plan(token, follower);
     this.adoptions++;
+  }
+
+  /** Whether the held token's `tokenExpired` was given: its refresh is an `'expired'` one. */
+  get expired(): boolean {
+    return this.#expired;
+  }
+
+  /**
+   * The deadline events of the held token that are due now and were not given, each once: the
+   * warning always first, also for a device that wakes after the expiry.
+   */
+  passed(now: number): DeadlineEvent[] {
+    const { token, deadlines } = this;
+    const due: DeadlineEvent[] = [];
+    if (!token || !deadlines) return due;
+    if (!this.#warned && now >= deadlines.warnAt) {
+      this.#warned = true;
+      const expiresInMs = Math.max(0, deadlines.expireAt - now);
+      due.push({ type: 'tokenWillExpire', token, expiresInMs, source: 'manager' });
+    }
+    if (!this.#expired && now >= deadlines.expireAt) {
+      this.#expired = true;
+      due.push({ type: 'tokenExpired', token, source: 'manager' });
+    }
+    return due;
+  }
+
+  /** The next deadline of the held token still to come: its events', and its refresh point's when `plans`. */
+  next(plans: boolean): number {
+    const { deadlines } = this;
+    if (!deadlines) return Infinity;
+    return Math.min(
+      this.#warned ? Infinity : deadlines.warnAt,
+      this.#expired ? Infinity : deadlines.expireAt,
+      plans ? deadlines.refreshAt : Infinity,
+    );
+  }
+
+  /** The token held and when it expires on the local clock; null when none is held. */
+  held(): { token: AccessToken; expireAt: number } | null {
+    return this.token && this.deadlines
+      ? { token: this.token, expireAt: this.deadlines.expireAt }
+      : null;
+  }
+
+  /** What `decideAdoption` weighs a candidate against; `refused`: a forced refresh is under way. */
+  context(refused: boolean): AdoptionContext {
+    return { held: this.token, due: this.due(), refused, refusedBySdk: this.refusedNow() };
   }
 
   /** Whether an SDK refused the token held (`refuse`). */
@@ -141,7 +195,7 @@ export class TokenHold {
     });
     this.deadlines = follower ? follower(deadlines) : deadlines;
     // An event already given stands only while its deadline is still behind us.
-    this.warned &&= now >= deadlines.warnAt;
-    this.expired &&= now >= deadlines.expireAt;
+    this.#warned &&= now >= deadlines.warnAt;
+    this.#expired &&= now >= deadlines.expireAt;
   }
 }

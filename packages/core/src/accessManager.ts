@@ -144,8 +144,11 @@ export class AccessManager extends EventDelivery {
       this.#adopt(checked);
       return this;
     } catch (error) {
+      const resets = this.#resets;
       this.report(error as AccessManagerError);
-      if ((error as AccessManagerError).code === 'token_expired' && this.#refresher) {
+      // Unless an error subscriber signed the user out (or closed): then nothing is fetched.
+      const expired = (error as AccessManagerError).code === 'token_expired';
+      if (expired && this.#refresher && resets === this.#resets && !this.closed) {
         this.refresh({ reason: 'expired' }).catch(noop);
       }
       this.publish();
@@ -205,6 +208,7 @@ export class AccessManager extends EventDelivery {
    */
   reportSdkSignal(kind: 'willExpire' | 'expired'): Promise<unknown> {
     const token = this.#hold.token;
+    const resets = this.#resets;
     if (this.closed) return Promise.reject(new ClosedError());
     if (kind === 'expired' && this.#hold.refuse()) {
       // Token after token refused, each adopted for the one refused before: not one gone stale.
@@ -213,6 +217,9 @@ export class AccessManager extends EventDelivery {
       if (refusals > 1) this.report(new TokenRefusedError(why, { retryable: true }));
       this.publish();
     }
+    // A subscriber that heard the refusal signed the user out: nothing to refresh for them.
+    if (resets !== this.#resets)
+      return Promise.reject(new AbortedError('The AccessManager was reset.'));
     if (this.#refresher) return this.refresh({ reason: 'sdk', force: kind === 'expired' });
     const held = this.#hold.held();
     if (held) {

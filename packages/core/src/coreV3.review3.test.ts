@@ -273,3 +273,28 @@ describe('the seeds’ rule: only a token minted later confirms a device clock t
     expect(manager.getState()).toMatchObject({ status: 'valid' });
   });
 });
+
+describe('a reset() from an error subscriber stands (found by the model-based test)', () => {
+  it('updateToken of an expired token, and an events$ error subscriber that signs out: no fetch after the reset', async () => {
+    const { fetchToken, calls } = controlledFetch();
+    const manager = create({ token: fresh(), fetchToken });
+    manager.events$.subscribe((event) => event.type === 'error' && manager.reset());
+    await flush(); // the constructor's events are out: the error is heard as it happens
+    const expired = makeToken({ iat: nowS() - 3 * 3600, ttl: 3600 });
+    await expect(manager.updateToken(expired)).rejects.toMatchObject({ code: 'token_expired' });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(calls).toEqual([]); // it fetched for the user who had just signed out
+    expect(manager.getState()).toMatchObject({ status: 'empty', fetchStatus: 'idle' });
+  });
+
+  it('an SDK refuses the token, and a state$ subscriber signs out on it: no fetch after the reset', async () => {
+    const { fetchToken, calls } = controlledFetch();
+    const manager = create({ token: fresh(), fetchToken });
+    await flush();
+    manager.state$.subscribe((state) => state.tokenStatus === 'expired' && manager.reset());
+    await expect(manager.reportSdkSignal('expired')).rejects.toMatchObject({ code: 'aborted' });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(calls).toEqual([]); // it fetched for the user who had just signed out
+    expect(manager.getState()).toMatchObject({ status: 'empty', fetchStatus: 'idle' });
+  });
+});

@@ -51,7 +51,7 @@ const noop = (): void => {};
 export class AccessManager extends EventDelivery {
   readonly #options: Omit<AccessManagerOptions, 'token'>;
   readonly #clock: Clock;
-  readonly #unwake: () => void;
+  #unwake: () => void = noop;
   readonly #timer: DeadlineTimer;
   readonly #grants = new GrantRegistry();
   /** The refresh under way and the fatal failure (`refresher.ts`); null without `fetchToken`. */
@@ -63,7 +63,7 @@ export class AccessManager extends EventDelivery {
   /** The newest snapshot derived. */
   #state: AccessManagerState | null = null;
   /** The channel to the managers of other tabs (`shareAcrossTabs`), until `reset()` or `close()`. */
-  #sharing: TabSharing | null;
+  #sharing: TabSharing | null = null;
 
   /**
    * Starts with a token, twilio-common style (`new AccessManager(jwt)`), or with options: a
@@ -81,10 +81,16 @@ export class AccessManager extends EventDelivery {
     this.#hold = new TokenHold(clock, options, this.#grants, this.logger);
     const { fetchToken } = options;
     this.#refresher = fetchToken ? this.#refresherFor(fetchToken) : null;
-    // Before anything starts: a wakeSignals that throws leaves no manager fetching behind.
+    // Before anything starts: a wakeSignals or shareAcrossTabs that throws leaves no manager
+    // fetching behind, and nothing it had set up.
     const wakeSignals = options.wakeSignals ?? browserWakeSignals;
-    this.#unwake = wakeSignals ? wakeSignals(() => this.#wake()) : noop;
-    this.#sharing = options.shareAcrossTabs?.(this.#sharingFacts()) ?? null;
+    try {
+      if (wakeSignals) this.#unwake = wakeSignals(() => this.#wake());
+      this.#sharing = options.shareAcrossTabs?.(this.#sharingFacts()) ?? null;
+    } catch (error) {
+      this.#unwake();
+      throw error;
+    }
     let reason: RefreshReason = 'initial';
     if (token !== undefined) {
       try {
@@ -189,7 +195,10 @@ export class AccessManager extends EventDelivery {
         clock: this.#clock,
         closed: () => this.closed,
         resets: () => this.#resets,
-        held: () => this.#hold.held(),
+        held: () => {
+          const held = this.#hold.held();
+          return held && { ...held, refused: this.#hold.refusedNow() };
+        },
         refresh: refresher
           ? (refresh) =>
               refresher.failure ? Promise.reject(refresher.failure) : this.refresh(refresh)
@@ -356,7 +365,8 @@ export class AccessManager extends EventDelivery {
     const hold = this.#hold;
     const token = hold.token;
     const refresher = this.#refresher;
-    for (const event of hold.passed(now)) {
+    // One at a time: a subscriber that refreshes on the warning publishes its state in between.
+    for (let event = hold.passed(now); event; event = hold.passed(now)) {
       this.emit(event);
       // A listener may have adopted a token or closed the manager: its own step took over.
       if (this.closed || hold.token !== token) return;

@@ -17,8 +17,11 @@ export abstract class EventDelivery extends ListenerFacade {
   readonly #tokens: Broadcast<AccessToken>;
   readonly #events: Broadcast<AccessManagerEvent>;
   readonly #states: Broadcast<AccessManagerState>;
-  /** Events raised during construction wait here for a microtask, so that `events$` right after `new` hears them. */
-  #queue: AccessManagerEvent[] | null = [];
+  /**
+   * Events raised during construction wait here for a microtask, so that `events$` right after
+   * `new` hears them; each with while it still stands (see `deliverAdoption`).
+   */
+  #queue: Array<[AccessManagerEvent, (() => boolean) | undefined]> | null = [];
   /** The last snapshot published on `state$`. */
   #published: AccessManagerState | null = null;
   protected readonly logger: Logger;
@@ -43,7 +46,8 @@ export abstract class EventDelivery extends ListenerFacade {
       (level: keyof Logger) =>
       (message: string): void => {
         try {
-          logger[level](message);
+          // An async logger (a line shipped to a server) rejects instead of throwing.
+          (logger[level](message) as unknown as Promise<void> | undefined)?.then?.(undefined, () => {});
         } catch {}
       };
     this.logger = {
@@ -61,7 +65,7 @@ export abstract class EventDelivery extends ListenerFacade {
     queueMicrotask(() => {
       const queued = this.#queue ?? [];
       this.#queue = null;
-      for (const event of queued) this.#events.next(event);
+      for (const [event, live] of queued) if (!live || live()) this.#events.next(event);
     });
   }
 
@@ -78,8 +82,8 @@ export abstract class EventDelivery extends ListenerFacade {
     if (this.closed) return;
     // The listeners' first: an events$ subscriber that closes the manager then clears their
     // timer too (armed after the stream's delivery, it outlived close()).
-    this.hear(event, initial);
-    if (this.#queue) this.#queue.push(event);
+    this.hear(event, initial, live);
+    if (this.#queue) this.#queue.push([event, live]);
     else this.#events.next(event, live);
   }
 
@@ -99,18 +103,18 @@ export abstract class EventDelivery extends ListenerFacade {
   protected deliverAdoption(token: AccessToken, live: () => boolean): void {
     this.#mailbox.post(() => {
       if (!live()) return;
-      this.publish();
+      this.publish(live);
       this.#tokens.next(token, live);
       this.emit({ type: 'tokenUpdated', token }, false, live);
     });
   }
 
-  /** Emits the state on `state$` when it changed since last published. */
-  protected publish(): void {
+  /** Emits the state on `state$` when it changed since last published (`live`: see `emit`). */
+  protected publish(live?: () => boolean): void {
     const state = this.getState();
     if (state === this.#published) return;
     this.#published = state;
-    this.#states.next(state);
+    this.#states.next(state, live);
   }
 
   /**
@@ -120,10 +124,12 @@ export abstract class EventDelivery extends ListenerFacade {
   protected completeStreams(): void {
     this.closeListeners();
     this.#queue = null;
+    // state$ first: a subscriber made from a complete() below gets the closed state once.
+    const state = this.getState();
+    const last = state === this.#published ? undefined : state;
+    this.#published = state;
+    this.#states.complete(last);
     this.#tokens.complete();
     this.#events.complete();
-    const state = this.getState();
-    this.#states.complete(state === this.#published ? undefined : state);
-    this.#published = state;
   }
 }

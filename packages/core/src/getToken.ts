@@ -30,8 +30,11 @@ export interface TokenSource {
   closed(): boolean;
   /** How many times the manager was reset (`AccessManagerState.resets`). */
   resets(): number;
-  /** The token held and when it expires on the local clock; null when none is held. */
-  held(): { token: AccessToken; expireAt: number } | null;
+  /**
+   * The token held, when it expires on the local clock, and whether an SDK refused it (then it is
+   * not handed out, whatever its deadlines say); null when none is held.
+   */
+  held(): { token: AccessToken; expireAt: number; refused: boolean } | null;
   /** A refresh, when the manager can fetch; undefined when it cannot (push-only). */
   refresh: ((options: { reason: RefreshReason; force: boolean }) => Promise<unknown>) | undefined;
   /** The states to come, without replay; completes when the manager closes. */
@@ -81,8 +84,10 @@ export async function waitForToken(source: TokenSource, options: GetTokenOptions
     for (let fetched = false; ; fetched = true) {
       if (stopped) throw stopped;
       if (source.closed()) throw new ClosedError();
+      // The user it was asked for signed out: never the next user's token, nor "expired".
+      if (source.resets() !== resets) throw new AbortedError('The AccessManager was reset.');
       const held = source.held();
-      if (held) {
+      if (held && !held.refused) {
         const { token, expireAt } = held;
         const lifetimeMs = token.expiresAt.getTime() - (token.issuedAt?.getTime() ?? -Infinity);
         const min = options.minValidityMs ?? Math.min(MIN_VALIDITY_MS, lifetimeMs / 2);

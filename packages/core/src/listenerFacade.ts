@@ -22,8 +22,11 @@ export abstract class ListenerFacade {
   readonly #clock: Clock;
   readonly #heard: Broadcast<AccessManagerEvent>;
   #heard$: Observable<AccessManagerEvent> | undefined;
-  /** Events waiting for the next macrotask, each with whether it is the constructor's error. */
-  #pending: Array<[AccessManagerEvent, boolean]> = [];
+  /**
+   * Events waiting for the next macrotask, each with whether it is the constructor's error and
+   * while it still stands (`live`: see `EventDelivery.deliverAdoption`).
+   */
+  #pending: Array<[AccessManagerEvent, boolean, (() => boolean) | undefined]> = [];
   #timer: unknown;
   #entries: Entry[] = [];
 
@@ -50,16 +53,16 @@ export abstract class ListenerFacade {
   }
 
   /** Queues an event for the listeners; `initial`: the constructor's token error. */
-  protected hear(event: AccessManagerEvent, initial = false): void {
+  protected hear(event: AccessManagerEvent, initial = false, live?: () => boolean): void {
     if (event.type === 'tokenUpdated') {
       this.#pending = this.#pending.filter(([queued]) => queued.type !== 'tokenUpdated');
     }
-    this.#pending.push([event, initial]);
+    this.#pending.push([event, initial, live]);
     this.#timer ??= this.#clock.setTimeout(() => {
       this.#timer = undefined;
       const pending = this.#pending;
       this.#pending = [];
-      for (const [queued] of pending) this.#heard.next(queued);
+      for (const [queued, , live] of pending) if (!live || live()) this.#heard.next(queued);
     }, 0);
   }
 

@@ -111,23 +111,23 @@ export class TokenHold {
   }
 
   /**
-   * The deadline events of the held token that are due now and were not given, each once: the
-   * warning always first, also for a device that wakes after the expiry.
+   * The next deadline event of the held token that is due now and was not given, marked given:
+   * the warning always first, also for a device that wakes after the expiry. One per call, so
+   * that what a subscriber does on the warning comes before the expiry is marked.
    */
-  passed(now: number): DeadlineEvent[] {
+  passed(now: number): DeadlineEvent | undefined {
     const { token, deadlines } = this;
-    const due: DeadlineEvent[] = [];
-    if (!token || !deadlines) return due;
+    if (!token || !deadlines) return undefined;
     if (!this.#warned && now >= deadlines.warnAt) {
       this.#warned = true;
       const expiresInMs = Math.max(0, deadlines.expireAt - now);
-      due.push({ type: 'tokenWillExpire', token, expiresInMs, source: 'manager' });
+      return { type: 'tokenWillExpire', token, expiresInMs, source: 'manager' };
     }
     if (!this.#expired && now >= deadlines.expireAt) {
       this.#expired = true;
-      due.push({ type: 'tokenExpired', token, source: 'manager' });
+      return { type: 'tokenExpired', token, source: 'manager' };
     }
-    return due;
+    return undefined;
   }
 
   /** The next deadline of the held token still to come: its events', and its refresh point's when `plans`. */

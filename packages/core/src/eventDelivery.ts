@@ -47,7 +47,10 @@ export abstract class EventDelivery extends ListenerFacade {
       (message: string): void => {
         try {
           // An async logger (a line shipped to a server) rejects instead of throwing.
-          (logger[level](message) as unknown as Promise<void> | undefined)?.then?.(undefined, () => {});
+          (logger[level](message) as unknown as Promise<void> | undefined)?.then?.(
+            undefined,
+            () => {},
+          );
         } catch {}
       };
     this.logger = {

@@ -47,12 +47,13 @@ const decode = (jwt: string, header?: true): Claims => {
  * ```
  */
 export class AccessToken {
+  // `declare`: assigned in the constructor, so no field is emitted for them.
   /** `grants.identity`. */
-  readonly identity: string;
+  declare readonly identity: string;
   /** The `grants` claim as received, `identity` included (`chat`, `data_sync`, `voice`, `video`...). */
-  readonly grants: Readonly<Record<string, unknown>>;
+  declare readonly grants: Readonly<Record<string, unknown>>;
   /** `exp`, on the server's clock. */
-  readonly expiresAt: Date;
+  declare readonly expiresAt: Date;
   /** `sub`: the Twilio account SID. */
   declare readonly accountSid?: string;
   /** `iss`: the API key SID that signed the token. */

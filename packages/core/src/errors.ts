@@ -40,17 +40,20 @@ export interface AccessManagerErrorOptions {
  */
 export class AccessManagerError extends Error {
   override name = 'AccessManagerError';
+  // `declare`: assigned in the constructor, so no field is emitted for them.
   /** Stable code: branch on this, not on the message. */
-  readonly code: AccessManagerErrorCode;
+  declare readonly code: AccessManagerErrorCode;
   /** Whether trying again later may succeed. */
-  readonly retryable: boolean;
+  declare readonly retryable: boolean;
 
   constructor(
     code: AccessManagerErrorCode,
     message: string,
     options: AccessManagerErrorOptions = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // The options themselves when they carry a cause (Error reads only `cause` of them): an
+    // absent or undefined cause installs no `cause` property.
+    super(message, options.cause === undefined ? undefined : options);
     this.code = code;
     this.retryable = options.retryable ?? /^(fetch_|push_|timeout)/.test(code);
   }
@@ -160,12 +163,11 @@ export interface FetchFailedErrorOptions extends AccessManagerErrorOptions {
 }
 
 /** `fetchToken` failed. Retried with backoff unless `retryable` is false. */
-export class FetchFailedError extends AccessManagerError {
-  override name = 'FetchFailedError';
-  readonly status: number | undefined;
-  readonly retryAfterMs: number | undefined;
+export class FetchFailedError extends kind<'fetch_failed'>('FetchFailedError') {
+  declare readonly status: number | undefined;
+  declare readonly retryAfterMs: number | undefined;
   constructor(message: string, options: FetchFailedErrorOptions = {}) {
-    super('fetch_failed', message, options);
+    super(message, options);
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
   }

@@ -26,10 +26,11 @@ export interface FlightOptions {
  * the manager's to decide: the flight reports each one and does what it is told.
  */
 export class RefreshFlight {
-  readonly promise: Promise<AccessToken>;
-  resolve!: (token: AccessToken) => void;
-  reject!: (error: AccessManagerError) => void;
-  readonly reason: RefreshReason;
+  // `declare`: assigned in the constructor, so no field is emitted for them.
+  declare readonly promise: Promise<AccessToken>;
+  declare resolve: (token: AccessToken) => void;
+  declare reject: (error: AccessManagerError) => void;
+  declare readonly reason: RefreshReason;
   /** The held token was refused (a forced refresh): the answer must be a better one. */
   refused = false;
   /**

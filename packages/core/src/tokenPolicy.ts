@@ -47,23 +47,6 @@ export interface TokenPolicy {
 /** A stated server time this far before a token's `iat` contradicts it (server clocks differ by seconds). */
 const ISSUED_AFTER_MS = 60_000;
 
-/**
- * The stated server time, or undefined when it cannot be trusted: not finite (JSON's `1e400`),
- * or contradicted by the token it came with (issued well after it, or expired at it). Pure.
- */
-export function trustedServerTime(
-  token: AccessToken,
-  serverTime: number | undefined,
-): number | undefined {
-  if (serverTime === undefined) return undefined;
-  const issued = token.issuedAt?.getTime() ?? -Infinity;
-  return Number.isFinite(serverTime) &&
-    issued - serverTime <= ISSUED_AFTER_MS &&
-    token.expiresAt.getTime() > serverTime
-    ? serverTime
-    : undefined;
-}
-
 export interface CheckedToken {
   token: AccessToken;
   /** The clock estimate to keep along with the token. */
@@ -80,17 +63,23 @@ const INSTANCE_GRANTS = ['chat', 'data_sync'];
 export function checkToken(jwt: unknown, policy: TokenPolicy): CheckedToken {
   const token = new AccessToken(jwt);
   const name = `Token ${token.id}`;
+  const expires = token.expiresAt.getTime();
+  const issued = token.issuedAt?.getTime() ?? Number.NaN;
   const { now, anchor } = policy;
   let { serverTime, minted } = policy;
-  if (serverTime !== undefined && trustedServerTime(token, serverTime) === undefined) {
+  // A stated time is not trusted when it is not finite (JSON's `1e400`), or when the token it
+  // came with contradicts it: issued well after it (a NaN `iat` contradicts nothing), or expired
+  // at it.
+  if (
+    serverTime !== undefined &&
+    (!Number.isFinite(serverTime) || issued - serverTime > ISSUED_AFTER_MS || expires <= serverTime)
+  ) {
     policy.note?.(`${name}: its stated server time is not trusted.`);
     serverTime = undefined;
     minted = !!policy.untimedMinted;
   }
   const skew = judgeSkew(policy.skew, token, now, serverTime, minted);
   const serverNow = now + skew.offsetMs;
-  const expires = token.expiresAt.getTime();
-  const issued = token.issuedAt?.getTime() ?? Number.NaN;
 
   if (expires <= serverNow) {
     const { suspect } = skew;
@@ -103,7 +92,7 @@ export function checkToken(jwt: unknown, policy: TokenPolicy): CheckedToken {
   }
   if (issued > expires) throw new MalformedTokenError(`${name} is issued after it expires.`);
   // Without `iat`, the lifetime left is the most it can have lived.
-  if ((Number.isNaN(issued) ? expires - serverNow : expires - issued) > 86_400_000) {
+  if (expires - (Number.isNaN(issued) ? serverNow : issued) > 86_400_000) {
     throw new LifetimeExceededError(`${name} lives longer than 24 hours.`);
   }
   if ((token.notBefore?.getTime() ?? 0) > serverNow) {

@@ -159,7 +159,7 @@ export interface FetchFailedErrorOptions extends AccessManagerErrorOptions {
   /** HTTP status of the token server's answer, when there was one. */
   status?: number;
   /** The server's `Retry-After`, in milliseconds: the next attempt waits at least this long. */
-  retryAfterMs?: number;
+  retryAfterMs?: number | undefined;
 }
 
 /** `fetchToken` failed. Retried with backoff unless `retryable` is false. */

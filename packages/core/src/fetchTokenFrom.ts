@@ -67,14 +67,12 @@ export function fetchTokenFrom(url: string | URL, init?: TokenRequestInit): Fetc
     const { status } = response;
     if (!response.ok) {
       const message = `The token server answered ${status}.`;
-      if (status === 408 || status === 429 || status >= 500) {
-        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
-        throw new FetchFailedError(message, {
-          status,
-          ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-        });
-      }
-      throw new FatalFetchError(message, { status });
+      throw status === 408 || status === 429 || status >= 500
+        ? new FetchFailedError(message, {
+            status,
+            retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+          })
+        : new FatalFetchError(message, { status });
     }
     const text = (await response.text()).trim();
     let body: { token?: unknown; serverTime?: unknown } = { token: text };
@@ -83,10 +81,10 @@ export function fetchTokenFrom(url: string | URL, init?: TokenRequestInit): Fetc
         body = JSON.parse(text);
       } catch {
         // No `cause`: V8's SyntaxError quotes the body around the fault, and that may be a token.
-        throw new FetchFailedError('The token server sent JSON that does not parse.', { status });
+        body = {};
       }
       if (typeof body.token !== 'string') {
-        throw new FetchFailedError('The token server sent JSON without a "token" string.', {
+        throw new FetchFailedError('The token server sent no JSON with a "token" string.', {
           status,
         });
       }

@@ -100,55 +100,55 @@ export const followerDeadlines = (deadlines: Deadlines): Deadlines => ({
  * question with the token it holds, and nothing ever waits on another tab but a starting manager,
  * for `waitMs`. Two tabs that fetch at once are harmless (Twilio tokens do not rotate).
  */
-export class TabSharing {
+export interface TabSharing {
   /** How long a starting manager waits for an answer before its first fetch. */
   readonly waitMs: number;
-  readonly #channel: BroadcastChannel;
-
-  /** Throws where the platform refuses a channel (an opaque origin: `NotSupportedError`). */
-  constructor(options: TabSharingOptions, host: TabSharingHost) {
-    this.waitMs = options.waitMs ?? 150;
-    const channel = new BroadcastChannel(options.channel ?? 'access-manager');
-    this.#channel = channel;
-    channel.onmessage = ({ data }: MessageEvent) => {
-      if (data?.ask === true) {
-        this.post(host.held());
-      } else if (Number.isFinite(data?.retryAt)) {
-        host.retrying(data.retryAt);
-      } else if (typeof data?.jwt === 'string') {
-        const { offsetMs } = data;
-        offer(host, { jwt: data.jwt, offsetMs: Number.isFinite(offsetMs) ? offsetMs : undefined });
-      }
-    };
-    // Node: a channel that only listens must not keep the process alive (as an idle timer).
-    (channel as { unref?: () => void }).unref?.();
-  }
-
   /** Gives every other manager on the channel this token. */
-  post(token: SharedToken | null): void {
-    if (token) this.#channel.postMessage(token);
-  }
-
+  post(token: SharedToken | null): void;
   /**
    * Tells every other manager on the channel that this one's refresh retries at `at`: they wait
    * for its outcome instead of retrying too (a bounded wait: see `Refresher.heard`).
    */
-  retrying(at: number): void {
-    this.#channel.postMessage({ retryAt: at });
-  }
-
+  retrying(at: number): void;
   /** Asks the other managers for the tokens they hold; returns how long to wait for one. */
-  ask(): number {
-    this.#channel.postMessage({ ask: true });
-    return this.waitMs;
-  }
-
+  ask(): number;
   /** Leaves the channel. Idempotent. */
-  close(): void {
-    this.#channel.onmessage = null;
-    this.#channel.close();
-  }
+  close(): void;
 }
+
+/** Opens a manager's end of the channel; throws where the platform refuses one (an opaque origin: `NotSupportedError`). */
+const openChannel = (options: TabSharingOptions, host: TabSharingHost): TabSharing => {
+  const waitMs = options.waitMs ?? 150;
+  const channel = new BroadcastChannel(options.channel ?? 'access-manager');
+  const post = (message: SharedToken | { retryAt: number } | { ask: true } | null) => {
+    if (message) channel.postMessage(message);
+  };
+  channel.onmessage = ({ data }: MessageEvent) => {
+    if (data?.ask === true) {
+      post(host.held());
+    } else if (Number.isFinite(data?.retryAt)) {
+      host.retrying(data.retryAt);
+    } else if (typeof data?.jwt === 'string') {
+      const { offsetMs } = data;
+      offer(host, { jwt: data.jwt, offsetMs: Number.isFinite(offsetMs) ? offsetMs : undefined });
+    }
+  };
+  // Node: a channel that only listens must not keep the process alive (as an idle timer).
+  (channel as { unref?: () => void }).unref?.();
+  return {
+    waitMs,
+    post,
+    retrying: (retryAt) => post({ retryAt }),
+    ask: () => {
+      post({ ask: true });
+      return waitMs;
+    },
+    close: () => {
+      channel.onmessage = null;
+      channel.close();
+    },
+  };
+};
 
 /**
  * A token another tab posted: the same checks as any token, and adopted only when it expires
@@ -191,7 +191,7 @@ export const tabSharing =
   (options: TabSharingOptions = {}): ShareAcrossTabs =>
   (manager) => {
     try {
-      return new TabSharing(options, sharingHost(manager));
+      return openChannel(options, sharingHost(manager));
     } catch (error) {
       manager.logger.info(
         `Tab sharing is off: no BroadcastChannel here (${(error as Error).name}).`,

@@ -1,4 +1,5 @@
 import type { AccessToken } from './accessToken.js';
+import { draw } from './backoff.js';
 
 /** When, on the local clock, the manager acts on a token. */
 export interface Deadlines {
@@ -34,12 +35,9 @@ export function computeDeadlines(token: AccessToken, options: DeadlineOptions): 
     token.issuedAt ? token.expiresAt.getTime() - token.issuedAt.getTime() : expireAt - options.now,
   );
   const lead = Math.min(options.refreshBeforeMs ?? Math.min(300_000, lifetime / 3), lifetime / 2);
-  // A `random` outside [0, 1) (a raw Uint32, NaN) would put the refresh past the expiry (or at
-  // NaN, never): the middle instead.
-  const r = options.random();
   return {
     warnAt: expireAt - options.warnBeforeMs,
-    refreshAt: expireAt - lead * (1 - 0.1 * (r >= 0 && r < 1 ? r : 0.5)),
+    refreshAt: expireAt - lead * (1 - 0.1 * draw(options.random)),
     expireAt,
   };
 }

@@ -26,9 +26,10 @@ const statedTime = (response: Response, body: { serverTime?: unknown }): number 
   const age = (Number(response.headers.get('age')) || 0) * 1000;
   const field = body.serverTime;
   const fromBody = typeof field === 'number' ? field : Date.parse(field as string);
-  if (!Number.isNaN(fromBody)) return fromBody + age;
-  const date = Date.parse(response.headers.get('date') as string);
-  return !Number.isNaN(date) ? date + 500 + age : undefined;
+  const stated = Number.isNaN(fromBody)
+    ? Date.parse(response.headers.get('date') as string) + 500
+    : fromBody;
+  return Number.isNaN(stated) ? undefined : stated + age;
 };
 
 /**

@@ -61,7 +61,8 @@ export class AccessManagerError extends Error {
 
 /**
  * A subclass of {@link AccessManagerError} whose code is its name in snake case, less `Error`
- * (`TokenExpiredError` → `token_expired`): a few bytes each, once minified.
+ * (`TokenExpiredError` → `token_expired`): a few bytes each, once minified. Each call below is
+ * marked `@__PURE__`, so that a bundler drops the kinds that an app never refers to.
  */
 const kind = <Code extends AccessManagerErrorCode>(name: string) =>
   class extends AccessManagerError {
@@ -80,23 +81,26 @@ const kind = <Code extends AccessManagerErrorCode>(name: string) =>
   };
 
 /** Not a Twilio access token: not a string, not a JWT, or no `grants.identity` / numeric `exp`. */
-export const MalformedTokenError = kind<'malformed_token'>('MalformedTokenError');
+export const MalformedTokenError = /* @__PURE__ */ kind<'malformed_token'>('MalformedTokenError');
 export type MalformedTokenError = InstanceType<typeof MalformedTokenError>;
 
 /** The token's `exp` has passed (on the server's clock, as far as the manager can tell). */
-export const TokenExpiredError = kind<'token_expired'>('TokenExpiredError');
+export const TokenExpiredError = /* @__PURE__ */ kind<'token_expired'>('TokenExpiredError');
 export type TokenExpiredError = InstanceType<typeof TokenExpiredError>;
 
 /** The token's `nbf` is still in the future. */
-export const TokenNotYetValidError = kind<'token_not_yet_valid'>('TokenNotYetValidError');
+export const TokenNotYetValidError =
+  /* @__PURE__ */ kind<'token_not_yet_valid'>('TokenNotYetValidError');
 export type TokenNotYetValidError = InstanceType<typeof TokenNotYetValidError>;
 
 /** Under `identity: 'fixed'`, a token for another identity than the first one adopted. */
-export const IdentityMismatchError = kind<'identity_mismatch'>('IdentityMismatchError');
+export const IdentityMismatchError =
+  /* @__PURE__ */ kind<'identity_mismatch'>('IdentityMismatchError');
 export type IdentityMismatchError = InstanceType<typeof IdentityMismatchError>;
 
 /** Under `identity: 'fixed'`, a token for another Twilio account (`sub`). */
-export const AccountMismatchError = kind<'account_mismatch'>('AccountMismatchError');
+export const AccountMismatchError =
+  /* @__PURE__ */ kind<'account_mismatch'>('AccountMismatchError');
 export type AccountMismatchError = InstanceType<typeof AccountMismatchError>;
 
 /**
@@ -104,15 +108,16 @@ export type AccountMismatchError = InstanceType<typeof AccountMismatchError>;
  * (`chat.service_sid`, `data_sync.service_sid`) than the first token's: twilsock closes a
  * client for good on such an update (51232, 51215).
  */
-export const InstanceMismatchError = kind<'instance_mismatch'>('InstanceMismatchError');
+export const InstanceMismatchError =
+  /* @__PURE__ */ kind<'instance_mismatch'>('InstanceMismatchError');
 export type InstanceMismatchError = InstanceType<typeof InstanceMismatchError>;
 
 /** The token lacks a grant that an attached adapter declared with `requireGrant`. */
-export const MissingGrantError = kind<'missing_grant'>('MissingGrantError');
+export const MissingGrantError = /* @__PURE__ */ kind<'missing_grant'>('MissingGrantError');
 export type MissingGrantError = InstanceType<typeof MissingGrantError>;
 
 /** The token is no use now: the one held, or one that expires sooner than a held token that is due. */
-export const StaleTokenError = kind<'stale_token'>('StaleTokenError');
+export const StaleTokenError = /* @__PURE__ */ kind<'stale_token'>('StaleTokenError');
 export type StaleTokenError = InstanceType<typeof StaleTokenError>;
 
 /**
@@ -120,34 +125,35 @@ export type StaleTokenError = InstanceType<typeof StaleTokenError>;
  * for tokens in a row): most often the token server's clock is behind, so that what it mints has
  * expired on Twilio's clock. Retryable: the manager keeps asking.
  */
-export const TokenRefusedError = kind<'token_refused'>('TokenRefusedError');
+export const TokenRefusedError = /* @__PURE__ */ kind<'token_refused'>('TokenRefusedError');
 export type TokenRefusedError = InstanceType<typeof TokenRefusedError>;
 
 /** The token lives longer than Twilio's 24-hour maximum (`exp - iat`). */
-export const LifetimeExceededError = kind<'lifetime_exceeded'>('LifetimeExceededError');
+export const LifetimeExceededError =
+  /* @__PURE__ */ kind<'lifetime_exceeded'>('LifetimeExceededError');
 export type LifetimeExceededError = InstanceType<typeof LifetimeExceededError>;
 
 /** `fetchToken` did not settle within `fetchTimeoutMs`; its signal was aborted. */
-export const FetchTimeoutError = kind<'fetch_timeout'>('FetchTimeoutError');
+export const FetchTimeoutError = /* @__PURE__ */ kind<'fetch_timeout'>('FetchTimeoutError');
 export type FetchTimeoutError = InstanceType<typeof FetchTimeoutError>;
 
 /** An SDK client's `updateToken` did not settle within `pushTimeoutMs` (see `attachClient`). */
-export const PushTimeoutError = kind<'push_timeout'>('PushTimeoutError');
+export const PushTimeoutError = /* @__PURE__ */ kind<'push_timeout'>('PushTimeoutError');
 export type PushTimeoutError = InstanceType<typeof PushTimeoutError>;
 
 /** `getToken({ timeoutMs })` found no token in time (the token server may be down). */
-export const TimeoutError = kind<'timeout'>('TimeoutError');
+export const TimeoutError = /* @__PURE__ */ kind<'timeout'>('TimeoutError');
 export type TimeoutError = InstanceType<typeof TimeoutError>;
 
 /** The caller's `AbortSignal` aborted; `cause` is the signal's reason. */
-export const AbortedError = kind<'aborted'>('AbortedError');
+export const AbortedError = /* @__PURE__ */ kind<'aborted'>('AbortedError');
 export type AbortedError = InstanceType<typeof AbortedError>;
 
 /** An option given to the manager (or to `getToken`) is not one it can work with; the message names it. */
-export const InvalidOptionError = kind<'invalid_option'>('InvalidOptionError');
+export const InvalidOptionError = /* @__PURE__ */ kind<'invalid_option'>('InvalidOptionError');
 export type InvalidOptionError = InstanceType<typeof InvalidOptionError>;
 
-const ClosedBase = kind<'closed'>('ClosedError');
+const ClosedBase = /* @__PURE__ */ kind<'closed'>('ClosedError');
 /** The manager was closed. */
 export class ClosedError extends ClosedBase {
   constructor(message = 'The AccessManager is closed.', options?: AccessManagerErrorOptions) {

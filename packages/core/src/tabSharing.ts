@@ -116,7 +116,10 @@ export interface TabSharing {
   close(): void;
 }
 
-/** Opens a manager's end of the channel; throws where the platform refuses one (an opaque origin: `NotSupportedError`). */
+/**
+ * Opens a manager's end of the channel; throws where the platform refuses one (an opaque origin:
+ * `NotSupportedError`).
+ */
 const openChannel = (options: TabSharingOptions, host: TabSharingHost): TabSharing => {
   const waitMs = options.waitMs ?? 150;
   const channel = new BroadcastChannel(options.channel ?? 'access-manager');

@@ -68,17 +68,17 @@ const kind = <Code extends AccessManagerErrorCode>(name: string) =>
   class extends AccessManagerError {
     declare readonly code: Code;
     constructor(message: string, options?: AccessManagerErrorOptions) {
-      super(
-        name
-          .slice(0, -5)
-          .replace(/\B[A-Z]/g, '_$&')
-          .toLowerCase() as Code,
-        message,
-        options,
-      );
+      super(codeOf(name) as Code, message, options);
       this.name = name;
     }
   };
+
+/** The code of a kind by its name: `TokenExpiredError` → `token_expired`. */
+const codeOf = (name: string): string =>
+  name
+    .slice(0, -5)
+    .replace(/\B[A-Z]/g, '_$&')
+    .toLowerCase();
 
 /** Not a Twilio access token: not a string, not a JWT, or no `grants.identity` / numeric `exp`. */
 export const MalformedTokenError = /* @__PURE__ */ kind<'malformed_token'>('MalformedTokenError');
@@ -204,11 +204,11 @@ export class FatalFetchError extends FetchFailedError {
  * Codes of checks that a token fetched again would fail again: a fetched token that fails one
  * ends the refresh, as a {@link FatalFetchError} does, instead of retrying forever.
  */
-export const DETERMINISTIC_CODES: readonly AccessManagerErrorCode[] = [
-  'malformed_token',
-  'identity_mismatch',
-  'account_mismatch',
-  'instance_mismatch',
-  'missing_grant',
-  'lifetime_exceeded',
-];
+export const DETERMINISTIC_CODES = /* @__PURE__ */ [
+  'MalformedTokenError',
+  'IdentityMismatchError',
+  'AccountMismatchError',
+  'InstanceMismatchError',
+  'MissingGrantError',
+  'LifetimeExceededError',
+].map(codeOf) as readonly AccessManagerErrorCode[];

@@ -503,6 +503,20 @@ describe('attachClient', () => {
     await manager.updateToken(makeToken({ iat: nowS() + 2, grants: { voice: {} } }));
   });
 
+  it("after detach, a late subscriber of client$ gets no client (though link.client is still the app's) and completes at once", async () => {
+    const { attach } = setup();
+    const { client, link } = attach();
+    await flush();
+    const before: unknown[] = [];
+    link.client$.subscribe((c) => before.push(c));
+    expect(before).toEqual([client]);
+    link.detach();
+    const after: unknown[] = [];
+    link.client$.subscribe({ next: (c) => after.push(c), complete: () => after.push('complete') });
+    expect(after).toEqual(['complete']);
+    expect(link.client).toBe(client);
+  });
+
   it('detach with a push in flight clears its timeout; a late answer changes nothing', async () => {
     const { manager, attach } = setup();
     const { client, link } = attach();

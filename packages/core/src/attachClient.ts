@@ -1,4 +1,4 @@
-import { Observable, type Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import type { AccessManager } from './accessManager.js';
 import type { AccessToken } from './accessToken.js';
 import { Broadcast } from './broadcast.js';
@@ -260,28 +260,13 @@ export function attachClient<Client>(
     clients.complete();
   }
 
-  /** A stream that, once the link is detached, gives `last()` (if any) and completes at once. */
-  const untilDetached = <T>(live: Observable<T>, last: () => T | undefined) =>
-    new Observable<T>((subscriber) => {
-      if (!detached) return live.subscribe(subscriber);
-      const value = last();
-      if (value !== undefined) subscriber.next(value);
-      subscriber.complete();
-      return undefined;
-    });
-
   return {
     get client() {
       return client;
     },
-    client$: untilDetached(
-      clients.observe(() => client ?? null),
-      () => undefined,
-    ),
-    state$: untilDetached(
-      states.observe(() => state),
-      () => state,
-    ),
+    // Once detached, a later subscriber gets the last state (no client) and completes at once.
+    client$: clients.observe(() => (detached ? null : (client ?? null))),
+    state$: states.observe(() => state),
     getState: () => state,
     detach,
     [Symbol.dispose]: detach,

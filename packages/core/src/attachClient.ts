@@ -13,7 +13,6 @@ import type {
   ClientLink,
   ClientLinkState,
   ClientSpec,
-  GenerationContext,
 } from './linkTypes.js';
 
 export type { ClientSignal } from './clientSignal.js';
@@ -86,14 +85,8 @@ export function attachClient<Client>(
     state = merged;
     states.next(state);
   };
-  const context: GenerationContext<Client> = {
-    manager,
-    spec,
-    options,
-    clock,
-    report: (from, next) => {
-      if (from === generation) set(next);
-    },
+  const report = (from: ClientGeneration<Client>, next: Partial<ClientLinkState>) => {
+    if (from === generation) set(next);
   };
   /** Retires the current generation, if `gen` still is it. */
   const retire = (gen = generation): boolean => {
@@ -115,7 +108,7 @@ export function attachClient<Client>(
 
   /** Client form: a generation for the app's client (again, after a sign-out of the same user). */
   const keep = (jwt?: string) => {
-    const gen = clientGeneration(context, false);
+    const gen = clientGeneration(manager, spec, options, clock, report, false);
     gen.identity = clientIdentity;
     gen.bind(client as Client, jwt);
     gen.live = true;
@@ -145,7 +138,7 @@ export function attachClient<Client>(
   async function create(): Promise<void> {
     if (detached || generation || !factory || !mayAsk()) return;
     clock.clearTimeout(retryTimer);
-    const gen = clientGeneration(context, true);
+    const gen = clientGeneration(manager, spec, options, clock, report, true);
     generation = gen;
     const minValidityMs = options.minValidityMs;
     const token = manager.getToken({

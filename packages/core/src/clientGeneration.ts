@@ -1,14 +1,11 @@
+import type { AccessManager } from './accessManager.js';
 import { AccessToken } from './accessToken.js';
 import { backoffDelay } from './backoff.js';
 import { type ClientSignal, decideSignal } from './clientSignal.js';
 import { ClientStartError } from './clientStartError.js';
+import type { Clock } from './clock.js';
 import { PushTimeoutError } from './errors.js';
-import type {
-  AttachOptions,
-  ClientGeneration,
-  ClientLinkState,
-  GenerationContext,
-} from './linkTypes.js';
+import type { AttachOptions, ClientGeneration, ClientLinkState, ClientSpec } from './linkTypes.js';
 
 const noop = (): void => {};
 
@@ -24,12 +21,18 @@ export const parseToken = (jwt: string | undefined): AccessToken | undefined => 
   }
 };
 
-/** A new generation, for a client to be made (`owned`: the link shuts it down) or given. */
+/**
+ * A new generation of a link, for a client to be made (`owned`: the link shuts it down) or given.
+ * `report` takes its state changes: the link keeps them only while the generation is current.
+ */
 export function clientGeneration<Client>(
-  context: GenerationContext<Client>,
+  manager: AccessManager,
+  spec: ClientSpec<Client>,
+  options: AttachOptions,
+  clock: Clock,
+  report: (generation: ClientGeneration<Client>, next: Partial<ClientLinkState>) => void,
   owned: boolean,
 ): ClientGeneration<Client> {
-  const { manager, spec, options, clock } = context;
   const cooldown = options.signalCooldownMs ?? 10_000;
   const pushTimeoutMs = options.pushTimeoutMs ?? 15_000;
   /** The token the client held before `held`: an SDK may still warn about it. */
@@ -49,11 +52,13 @@ export function clientGeneration<Client>(
   let timer: unknown;
   let pushTimer: unknown;
   let forceTimer: unknown;
+  /** The manager's `resets` when this generation began: another count means its user signed out. */
+  const begunAt = manager.getState().resets;
   /** Fails the push in flight at once (the client lost its connection meanwhile). */
   let abandon: ((error: Error) => void) | undefined;
   let unbind = noop;
 
-  const set = (next: Partial<ClientLinkState>) => context.report(gen, next);
+  const set = (next: Partial<ClientLinkState>) => report(gen, next);
   /** Local time left on a token, by the manager's estimate of the server clock. */
   const left = (token: AccessToken) =>
     token.expiresAt.getTime() - manager.getState().clockOffsetMs - clock.now();
@@ -66,7 +71,7 @@ export function clientGeneration<Client>(
     const { token, resets } = manager.getState();
     return (
       gen.retired ||
-      resets !== gen.resets ||
+      resets !== begunAt ||
       (token ? gen.identity !== undefined && token.identity !== gen.identity : resets > 0)
     );
   };
@@ -260,14 +265,7 @@ export function clientGeneration<Client>(
   };
 
   const gen: ClientGeneration<Client> = {
-    resets: manager.getState().resets,
     abort: new AbortController(),
-    client: undefined,
-    identity: undefined,
-    held: undefined,
-    live: false,
-    retired: false,
-    inFlight: undefined,
     bind(client, jwt) {
       gen.client = client;
       gen.held = parseToken(jwt);

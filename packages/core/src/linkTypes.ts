@@ -1,5 +1,4 @@
 import type { Observable } from 'rxjs';
-import type { AccessManager } from './accessManager.js';
 import type { AccessToken } from './accessToken.js';
 import type { ClientSignal } from './clientSignal.js';
 import type { Clock } from './clock.js';
@@ -145,16 +144,6 @@ export type ClientFactory<Client> = (jwt: string) => Client | PromiseLike<Client
 
 // Inside a link (not exported by the package): see `clientGeneration`.
 
-/** What a generation takes from its link. */
-export interface GenerationContext<Client> {
-  readonly manager: AccessManager;
-  readonly spec: ClientSpec<Client>;
-  readonly options: AttachOptions;
-  readonly clock: Clock;
-  /** A state change of this generation: the link keeps it only while the generation is current. */
-  report(generation: ClientGeneration<Client>, next: Partial<ClientLinkState>): void;
-}
-
 /**
  * One SDK client in the life of a link, and everything that is about that client: its pushes
  * (never two at once; a newer token supersedes one waiting; a failed or timed-out push retried with
@@ -165,20 +154,18 @@ export interface GenerationContext<Client> {
  * nothing it hears reaches the manager and nothing is pushed to it.
  */
 export interface ClientGeneration<Client> {
-  /** The manager's `resets` when this generation began: another count means its user signed out. */
-  readonly resets: number;
   /** Aborts the getToken that a new client waits for, on retirement. */
   readonly abort: AbortController;
-  client: Client | undefined;
+  client?: Client | undefined;
   /** The identity of the client's user; undefined until known. */
-  identity: string | undefined;
+  identity?: string | undefined;
   /** The token the client holds, as far as the link knows. */
-  held: AccessToken | undefined;
+  held?: AccessToken | undefined;
   /** Whether the client takes pushes: once bound (client form), or once started (factory form). */
-  live: boolean;
-  retired: boolean;
+  live?: boolean;
+  retired?: boolean;
   /** The push in flight (it outlives retirement: a generation after this one on the client waits). */
-  inFlight: Promise<unknown> | undefined;
+  inFlight?: Promise<unknown> | undefined;
   /** Takes the client and listens to it; on a throw, undoes what was done and rethrows. */
   bind(client: Client, jwt: string | undefined): void;
   /**

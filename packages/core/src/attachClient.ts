@@ -100,11 +100,6 @@ export function attachClient<Client>(
     if (factory) client = undefined;
     return true;
   };
-  /** Asks the manager for a token only for the user it has: never after a sign-out, until a token comes. */
-  const mayAsk = () => {
-    const { token, resets } = manager.getState();
-    return !!token || resets === 0;
-  };
 
   /** Client form: a generation for the app's client (again, after a sign-out of the same user). */
   const keep = (jwt?: string) => {
@@ -136,7 +131,9 @@ export function attachClient<Client>(
 
   /** Factory form: a client for the manager's user now, with a token valid long enough. */
   async function create(): Promise<void> {
-    if (detached || generation || !factory || !mayAsk()) return;
+    // Asks the manager for a token only for the user it has: never after a sign-out, until a token comes.
+    const { token: held, resets } = manager.getState();
+    if (detached || generation || !factory || (!held && resets)) return;
     clock.clearTimeout(retryTimer);
     const gen = clientGeneration(manager, spec, options, clock, report, true);
     generation = gen;

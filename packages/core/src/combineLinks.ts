@@ -47,10 +47,9 @@ export function combineLinks(
     };
     const emit = () => {
       if (!ready) return;
-      const status = states.reduce<ClientLinkStatus>(
-        (worst, s) => (SEVERITY.indexOf(s.status) > SEVERITY.indexOf(worst) ? s.status : worst),
-        'synced',
-      );
+      const status = SEVERITY[
+        Math.max(0, ...states.map((s) => SEVERITY.indexOf(s.status)))
+      ] as ClientLinkStatus;
       const key = states.map((s) => s.status).join();
       // Statuses unchanged: a change of token or latency alone is not news for a badge.
       if (key === last) return;

@@ -152,8 +152,7 @@ export function attachClient<Client>(
       if ((error as AccessManagerError)?.code === 'closed') return detach();
       retire(gen);
       // The token did not come (a fatal fetch error): tried again with the next token.
-      set({ status: 'failed', lastError: error as Error });
-      return;
+      return set({ status: 'failed', lastError: error as Error });
     }
     if (gen.stale()) return restart(gen);
     gen.identity = parseToken(jwt)?.identity;
@@ -195,13 +194,12 @@ export function attachClient<Client>(
       // Twilio clients cannot change identity through updateToken (51215, 51232).
       retire();
       if (!factory) {
-        set({
+        return set({
           status: 'failed',
           lastError: new IdentityMismatchError(
             `The ${spec.name} client is for another identity: create a new one.`,
           ),
         });
-        return;
       }
     }
     if (generation) generation.offer(newest);

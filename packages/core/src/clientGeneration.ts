@@ -92,11 +92,10 @@ export function clientGeneration<Client>(
     pending: Promise<unknown>,
     settle: (resolved: boolean, reason?: unknown) => void,
   ) => {
-    let settled = false;
     const once = (resolved: boolean, reason?: unknown): void => {
-      if (gen.inFlight === pending) gen.inFlight = undefined;
-      if (settled) return;
-      settled = true;
+      // Settled already (timed out, abandoned), or another push began since: nothing to do.
+      if (gen.inFlight !== pending) return;
+      gen.inFlight = undefined;
       clock.clearTimeout(pushTimer);
       pushing = false;
       abandon = undefined;

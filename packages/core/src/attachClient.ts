@@ -85,9 +85,6 @@ export function attachClient<Client>(
     state = merged;
     states.next(state);
   };
-  const report = (from: ClientGeneration<Client>, next: Partial<ClientLinkState>) => {
-    if (from === generation) set(next);
-  };
   /** Retires the current generation, if `gen` still is it. */
   const retire = (gen = generation): boolean => {
     if (!gen || gen !== generation) return false;
@@ -103,7 +100,7 @@ export function attachClient<Client>(
 
   /** Client form: a generation for the app's client (again, after a sign-out of the same user). */
   const keep = (jwt?: string) => {
-    const gen = clientGeneration(manager, spec, options, clock, report, false);
+    const gen = clientGeneration(manager, spec, options, clock, set, false);
     gen.identity = clientIdentity;
     gen.bind(client as Client, jwt);
     gen.live = true;
@@ -135,7 +132,7 @@ export function attachClient<Client>(
     const { token: held, resets } = manager.getState();
     if (detached || generation || !factory || (!held && resets)) return;
     clock.clearTimeout(retryTimer);
-    const gen = clientGeneration(manager, spec, options, clock, report, true);
+    const gen = clientGeneration(manager, spec, options, clock, set, true);
     generation = gen;
     const minValidityMs = options.minValidityMs;
     const token = manager.getToken({

@@ -23,14 +23,15 @@ export const parseToken = (jwt: string | undefined): AccessToken | undefined => 
 
 /**
  * A new generation of a link, for a client to be made (`owned`: the link shuts it down) or given.
- * `report` takes its state changes: the link keeps them only while the generation is current.
+ * `report` publishes its state changes, until it is retired (the link's current generation is the
+ * only one not retired).
  */
 export function clientGeneration<Client>(
   manager: AccessManager,
   spec: ClientSpec<Client>,
   options: AttachOptions,
   clock: Clock,
-  report: (generation: ClientGeneration<Client>, next: Partial<ClientLinkState>) => void,
+  report: (next: Partial<ClientLinkState>) => void,
   owned: boolean,
 ): ClientGeneration<Client> {
   const cooldown = options.signalCooldownMs ?? 10_000;
@@ -58,7 +59,9 @@ export function clientGeneration<Client>(
   let abandon: ((error: Error) => void) | undefined;
   let unbind = noop;
 
-  const set = (next: Partial<ClientLinkState>) => report(gen, next);
+  const set = (next: Partial<ClientLinkState>) => {
+    if (!gen.retired) report(next);
+  };
   /** Local time left on a token, by the manager's estimate of the server clock. */
   const left = (token: AccessToken) =>
     token.expiresAt.getTime() - manager.getState().clockOffsetMs - clock.now();

@@ -196,17 +196,13 @@ export function attachVoice<Device extends VoiceDeviceLike>(
   options?: AttachOptions & { register?: boolean },
 ): ClientLink<Device> {
   const spec = voiceSpec as ClientSpec<Device>;
-  if (typeof device !== 'function') {
-    return attachClient(manager, device, spec, {
-      ...(device.token ? { token: device.token } : {}),
-      ...options,
-    });
-  }
-  // The factory form: the link creates the Device, listens to it, then registers it when asked to.
   return attachClient(
     manager,
     device,
+    // The factory form: the link creates the Device, listens to it, then registers it when asked
+    // to (a link to a Device the app created never calls `start`).
     options?.register ? { ...spec, start: register } : spec,
-    options,
+    // A Device the app created holds the token it was created with, unless told otherwise.
+    typeof device !== 'function' && device.token ? { token: device.token, ...options } : options,
   );
 }

@@ -6,6 +6,7 @@ import { clientGeneration, parseToken, retryDelay } from './clientGeneration.js'
 import { ClientStartError } from './clientStartError.js';
 import { systemClock } from './clock.js';
 import { AccessManagerError, ClosedError, IdentityMismatchError } from './errors.js';
+import type { GetTokenOptions } from './getToken.js';
 import type {
   AttachOptions,
   ClientFactory,
@@ -134,11 +135,11 @@ export function attachClient<Client>(
     clock.clearTimeout(retryTimer);
     const gen = clientGeneration(manager, spec, options, clock, set, true);
     generation = gen;
-    const minValidityMs = options.minValidityMs;
+    // (getToken takes an undefined minValidityMs as an absent one: its default.)
     const token = manager.getToken({
+      minValidityMs: options.minValidityMs,
       signal: gen.abort.signal,
-      ...(minValidityMs === undefined ? {} : { minValidityMs }),
-    });
+    } as GetTokenOptions);
     // Asked first, then the news: a subscriber may sign out at once, and nothing is asked after.
     set({ status: 'creating', token: undefined });
     let jwt: string;

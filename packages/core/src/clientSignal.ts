@@ -47,22 +47,16 @@ export const WARNING_HORIZON_MS = 210_000;
  */
 export function decideSignal(facts: SignalFacts): SignalAction {
   const { managerLeftMs, clientLeftMs, previousLeftMs, cooldownMs } = facts;
-  if (
-    !facts.clientHoldsManagerToken &&
-    managerLeftMs !== null &&
-    managerLeftMs > 0 &&
-    !facts.managerTokenRefused
-  ) {
+  // (null, for no token, is never valid, nor near its end.)
+  if (!facts.clientHoldsManagerToken && (managerLeftMs ?? 0) > 0 && !facts.managerTokenRefused) {
     return 'push';
   }
   if (facts.kind === 'expired') return 'force';
   // While the token before is still valid (give or take the cooldown, for clock error), a warning
   // may be its own: a Voice Device keeps the old token's timer after `updateToken`.
   const aboutPrevious =
-    facts.sinceChangeMs < cooldownMs || (previousLeftMs !== null && previousLeftMs > -cooldownMs);
+    facts.sinceChangeMs < cooldownMs || (previousLeftMs ?? -Infinity) > -cooldownMs;
   if (aboutPrevious) return 'none';
-  if (clientLeftMs !== null && clientLeftMs <= WARNING_HORIZON_MS && facts.refreshPlanned) {
-    return 'none';
-  }
+  if ((clientLeftMs ?? Infinity) <= WARNING_HORIZON_MS && facts.refreshPlanned) return 'none';
   return 'refresh';
 }

@@ -15,7 +15,7 @@ import { AccessManagerError, type AccessManagerErrorOptions } from './errors.js'
 export class ClientStartError extends AccessManagerError {
   override name = 'ClientStartError';
   declare readonly code: 'client_start_failed';
-  readonly twilioCode: number | undefined;
+  declare readonly twilioCode: number | undefined;
   constructor(
     message: string,
     options: AccessManagerErrorOptions & { twilioCode?: number | undefined } = {},

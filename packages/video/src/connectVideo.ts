@@ -132,16 +132,23 @@ export function connectVideo<Room extends VideoRoomLike, ConnectOptions>(
 ): VideoConnection<Room> {
   const subscribers = new Set<Subscriber<Room>>();
   let room: Room | undefined;
-  let ended: { error?: unknown } | undefined;
+  let ended = false;
+  /** The error that ended the connection; undefined when it ended well (detach, a room gone). */
+  let failure: unknown;
   let cancel: (() => void) | undefined;
   let release = (): void => {};
   let identity: string | null = null;
   let lastJwt: string | undefined;
   const controller = new AbortController();
 
+  /** Completes a subscriber of `room$`, or errors it with what ended the connection. */
+  const finish = (subscriber: Subscriber<Room>) =>
+    failure === undefined ? subscriber.complete() : subscriber.error(failure);
+
   const end = (error?: unknown) => {
     if (ended) return;
-    ended = error === undefined ? {} : { error };
+    ended = true;
+    failure = error;
     controller.abort(new ClosedError('connectVideo was detached.'));
     cancel?.();
     // The room it connected, still connected (detach): it created it, so it leaves it. Its own
@@ -153,10 +160,7 @@ export function connectVideo<Room extends VideoRoomLike, ConnectOptions>(
       held?.disconnect();
     } finally {
       release();
-      for (const subscriber of subscribers) {
-        if (error === undefined) subscriber.complete();
-        else subscriber.error(error);
-      }
+      for (const subscriber of subscribers) finish(subscriber);
       subscribers.clear();
     }
   };
@@ -215,11 +219,7 @@ export function connectVideo<Room extends VideoRoomLike, ConnectOptions>(
   return Object.assign(first, {
     room$: new Observable<Room>((subscriber) => {
       if (room && !ended) subscriber.next(room);
-      if (ended) {
-        if ('error' in ended) subscriber.error(ended.error);
-        else subscriber.complete();
-        return;
-      }
+      if (ended) return finish(subscriber);
       subscribers.add(subscriber);
       return () => subscribers.delete(subscriber);
     }),

@@ -76,14 +76,13 @@ export function attachClient<Client>(
 
   /** Publishes a change; a state equal to the one before is not published again. */
   const set = (next: Partial<ClientLinkState>) => {
-    const merged = { ...state, ...next };
     if (
       detached ||
-      (Object.keys(merged) as Array<keyof ClientLinkState>).every((k) => merged[k] === state[k])
+      (Object.keys(next) as Array<keyof ClientLinkState>).every((k) => next[k] === state[k])
     ) {
       return;
     }
-    state = merged;
+    state = { ...state, ...next };
     states.next(state);
   };
   /** Retires the current generation, if `gen` still is it. */

@@ -100,8 +100,7 @@ export function clientGeneration<Client>(
       if (gen.inFlight !== pending) return;
       gen.inFlight = undefined;
       clock.clearTimeout(pushTimer);
-      pushing = false;
-      abandon = undefined;
+      pushing = false; // (and `abandon`, left in place, finds this push settled)
       if (!gen.retired) settle(resolved, reason);
     };
     pushing = true;

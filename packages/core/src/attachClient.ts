@@ -173,7 +173,7 @@ export function attachClient<Client>(
     set({ status: 'synced', token: gen.held, lastError: undefined });
     if (generation === gen) clients.next(made);
     // A subscriber may have detached the link, or the manager moved on, during those deliveries.
-    if (generation === gen) gen.offer(manager.getState().token ?? undefined);
+    if (generation === gen) gen.offer(manager.getState().token);
   }
 
   /** The generation outlived its user: retired, and a new one made if the manager has a token. */

@@ -45,7 +45,8 @@ export function clientGeneration<Client>(
   /** When a push last changed the client's token. */
   let changedAt = -Infinity;
   let forcedAt = -Infinity;
-  let wanted: AccessToken | undefined;
+  /** The token to push: the manager's newest, as offered (null: none). */
+  let wanted: AccessToken | null | undefined;
   let pushing = false;
   let attempt = 0;
   /** Until when a failed push waits before it is tried again. */
@@ -228,7 +229,7 @@ export function clientGeneration<Client>(
       cooldownMs: cooldown,
     });
     if (action === 'push') {
-      wanted = current ?? undefined;
+      wanted = current;
       recheck();
     } else if (action === 'refresh') {
       manager.reportSdkSignal('willExpire').catch(noop);

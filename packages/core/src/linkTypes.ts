@@ -176,7 +176,7 @@ export interface ClientGeneration<Client> {
   /** Waits for a push that the generation before left in flight on this same client. */
   follow(pending: Promise<unknown> | undefined): void;
   /** The manager's newest token: pushed at once unless the client holds it. */
-  offer(token: AccessToken | undefined): void;
+  offer(token: AccessToken | null): void;
   /** Ends the client's part in the link, once. */
   retire(): void;
   /** Ends a client this generation made (also one that came after retirement). */

@@ -121,8 +121,7 @@ export function attachClient<Client>(
             cause: error,
             twilioCode: typeof code === 'number' ? code : undefined,
           });
-    failures++;
-    retryTimer = clock.setTimeout(create, retryDelay(options, failures));
+    retryTimer = clock.setTimeout(create, retryDelay(options, ++failures));
     set({ status: 'retrying', token: undefined, lastError }); // last: a subscriber may detach
   };
 

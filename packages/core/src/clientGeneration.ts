@@ -186,8 +186,7 @@ export function clientGeneration<Client>(
         deliver(); // a newer token may have come meanwhile
         return;
       }
-      attempt++;
-      const delayMs = retryDelay(options, attempt);
+      const delayMs = retryDelay(options, ++attempt);
       retryAt = clock.now() + delayMs;
       if (spec.retrySameToken === false) {
         // The client may now hold this token without having used it, and would skip it: the

@@ -108,8 +108,10 @@ const voiceSpec: ClientSpec<VoiceDeviceLike> = {
     // Always there while attached: a Device with no `error` listener throws an auth error as an
     // uncaught exception. 31205 arrives as 20104, with the 31205 kept in `originalError`.
     const error = (error: VoiceErrorLike) => {
-      const original = (error?.originalError as VoiceErrorLike | undefined)?.code;
-      if (EXPIRED.includes(error?.code as number) || EXPIRED.includes(original as number)) {
+      if (
+        EXPIRED.includes(error?.code as number) ||
+        EXPIRED.includes((error?.originalError as VoiceErrorLike | undefined)?.code as number)
+      ) {
         if (registered.has(device) || device.state === 'registered') reregister.add(device);
         signal('expired');
       }

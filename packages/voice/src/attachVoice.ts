@@ -197,13 +197,12 @@ export function attachVoice<Device extends VoiceDeviceLike>(
   device: Device | ClientFactory<Device>,
   options?: AttachOptions & { register?: boolean },
 ): ClientLink<Device> {
-  const spec = voiceSpec as ClientSpec<Device>;
   return attachClient(
     manager,
     device,
     // The factory form: the link creates the Device, listens to it, then registers it when asked
     // to (a link to a Device the app created never calls `start`).
-    options?.register ? { ...spec, start: register } : spec,
+    (options?.register ? { ...voiceSpec, start: register } : voiceSpec) as ClientSpec<Device>,
     // A Device the app created holds the token it was created with, unless told otherwise.
     typeof device !== 'function' && device.token ? { token: device.token, ...options } : options,
   );

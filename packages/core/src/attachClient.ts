@@ -239,8 +239,9 @@ export function attachClient<Client>(
     detached = true;
     release();
     state = { ...state, status: 'detached' };
-    states.next(state);
-    states.complete();
+    // The detached state as the last value, even from inside a state$ delivery (complete() ends
+    // every subscriber at once: a next() queued behind that delivery would be dropped).
+    states.complete(state);
     clients.complete();
   }
 

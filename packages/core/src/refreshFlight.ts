@@ -100,9 +100,11 @@ export class RefreshFlight {
 
   /**
    * Plans the next attempt after backoff, never sooner than the server's `Retry-After`, which is
-   * capped at `maxDelayMs`: a server that asks for an hour must not let the token expire.
+   * capped at `maxDelayMs`: a server that asks for an hour must not let the token expire; and
+   * never sooner than `notBefore` (the server's next second, see `Refresher`). A wake signal
+   * cuts the backoff short, not these. Returns the delay.
    */
-  wait(error: AccessManagerError, now: number): number {
+  wait(error: AccessManagerError, now: number, notBefore = -Infinity): number {
     const { retry, random } = this.#options;
     const maxDelayMs = retry?.maxDelayMs ?? 30_000;
     const retryAfter = Math.min((error as FetchFailedError).retryAfterMs ?? 0, maxDelayMs);
@@ -111,9 +113,9 @@ export class RefreshFlight {
       retryAfter,
     );
     this.#controller = undefined;
-    this.#notBefore = now + retryAfter;
-    this.retryAt = now + delay;
-    return delay;
+    this.#notBefore = Math.max(now + retryAfter, notBefore);
+    this.retryAt = Math.max(now + delay, notBefore);
+    return this.retryAt - now;
   }
 
   /** Plans the first attempt for `at` (a start-up wait), which a wake signal does not cut short. */

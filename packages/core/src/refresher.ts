@@ -218,11 +218,7 @@ export class Refresher {
       flight.reject(error);
     } else {
       const now = this.#options.clock.now();
-      let delay = flight.wait(error, now);
-      if (notBefore > now + delay) {
-        flight.defer(notBefore);
-        delay = notBefore - now;
-      }
+      const delay = flight.wait(error, now, notBefore);
       const peerUntil = this.#peerUntil();
       if (flight.retryAt !== null && this.#peerAt <= flight.retryAt && peerUntil > now) {
         // Another tab retries sooner: this one waits for its outcome.

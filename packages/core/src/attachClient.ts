@@ -114,15 +114,19 @@ export function attachClient<Client>(
     if (made !== undefined && !gen.client) gen.shutdown(made);
     if (!retire(gen)) return;
     const code = (error as { code?: unknown } | undefined)?.code;
-    const lastError =
-      error instanceof AccessManagerError
-        ? error
-        : new ClientStartError(`${spec.name} could not be started.`, {
-            cause: error,
-            twilioCode: typeof code === 'number' ? code : undefined,
-          });
     retryTimer = clock.setTimeout(create, retryDelay(options, ++failures));
-    set({ status: 'retrying', token: undefined, lastError }); // last: a subscriber may detach
+    // Last: a subscriber may detach.
+    set({
+      status: 'retrying',
+      token: undefined,
+      lastError:
+        error instanceof AccessManagerError
+          ? error
+          : new ClientStartError(`${spec.name} could not be started.`, {
+              cause: error,
+              twilioCode: typeof code === 'number' ? code : undefined,
+            }),
+    });
   };
 
   /** Factory form: a client for the manager's user now, with a token valid long enough. */

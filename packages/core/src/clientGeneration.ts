@@ -271,9 +271,8 @@ export function clientGeneration<Client>(
       gen.client = client;
       gen.held = parseToken(jwt);
       gen.identity ??= gen.held?.identity;
-      let unlisten: (() => void) | undefined;
+      const unlisten = spec.listen?.(client, signal);
       try {
-        unlisten = spec.listen?.(client, signal);
         const unwatch = spec.watch?.(client, recheck);
         unbind = () => {
           unlisten?.();
@@ -285,14 +284,13 @@ export function clientGeneration<Client>(
       }
     },
     start() {
-      const client = gen.client as Client;
       const timeoutMs = options.startTimeoutMs ?? 30_000;
       return new Promise((resolve, reject) => {
         timer = limit(
           () => reject(new ClientStartError(`${spec.name} was not ready within ${timeoutMs} ms.`)),
           timeoutMs,
         );
-        Promise.resolve(spec.start?.(client)).then(resolve, reject);
+        Promise.resolve(spec.start?.(gen.client as Client)).then(resolve, reject);
       }).finally(() => clock.clearTimeout(timer));
     },
     follow(pending) {

@@ -46,17 +46,21 @@ export const WARNING_HORIZON_MS = 210_000;
  *    for): refresh.
  */
 export function decideSignal(facts: SignalFacts): SignalAction {
-  const { managerLeftMs, clientLeftMs, previousLeftMs, cooldownMs } = facts;
+  const { cooldownMs } = facts;
   // (null, for no token, is never valid, nor near its end.)
-  if (!facts.clientHoldsManagerToken && (managerLeftMs ?? 0) > 0 && !facts.managerTokenRefused) {
+  if (
+    !facts.clientHoldsManagerToken &&
+    (facts.managerLeftMs ?? 0) > 0 &&
+    !facts.managerTokenRefused
+  ) {
     return 'push';
   }
   if (facts.kind === 'expired') return 'force';
   // While the token before is still valid (give or take the cooldown, for clock error), a warning
   // may be its own: a Voice Device keeps the old token's timer after `updateToken`.
   const aboutPrevious =
-    facts.sinceChangeMs < cooldownMs || (previousLeftMs ?? -Infinity) > -cooldownMs;
+    facts.sinceChangeMs < cooldownMs || (facts.previousLeftMs ?? -Infinity) > -cooldownMs;
   if (aboutPrevious) return 'none';
-  if ((clientLeftMs ?? Infinity) <= WARNING_HORIZON_MS && facts.refreshPlanned) return 'none';
+  if ((facts.clientLeftMs ?? Infinity) <= WARNING_HORIZON_MS && facts.refreshPlanned) return 'none';
   return 'refresh';
 }

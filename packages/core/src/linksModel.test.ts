@@ -86,6 +86,8 @@ class World {
   fetchAllowed = true;
   lastUser: User = 'alice';
   detached = [false, false];
+  /** What a state$ subscriber of each link, there from its start, heard last, and whether it completed. */
+  readonly heard: Array<{ last: string | undefined; completed: boolean }> = [];
   closed = false;
   readonly clocks: [Clocked, Clocked, ...Clocked[]] = [countingClock(), countingClock()];
   #tokens = 0;
@@ -133,6 +135,7 @@ class World {
         clock: this.clocks[1],
       }),
     ];
+    for (const link of this.links) this.observe(link);
   }
 
   fail(what: string): void {
@@ -212,6 +215,19 @@ class World {
     };
   }
 
+  observe(link: Link): void {
+    const heard = { last: undefined as string | undefined, completed: false };
+    this.heard.push(heard);
+    link.state$.subscribe({
+      next: (state) => {
+        heard.last = state.status;
+      },
+      complete: () => {
+        heard.completed = true;
+      },
+    });
+  }
+
   /** Whether nothing from this client may act any more: shut down, or its link detached. */
   retired(client: ModelClient): boolean {
     return client.shutdowns > 0 || !!this.detached[client.link];
@@ -248,6 +264,11 @@ class World {
       const state = l.getState();
       if (this.detached[i]) {
         if (state.status !== 'detached') this.fail(`link ${i} detached but ${state.status}`);
+        // Every state$ subscriber ends on detached, whoever detached it and from where.
+        const heard = this.heard[i];
+        if (heard?.last !== 'detached' || !heard.completed) {
+          this.fail(`link ${i} detached, but a state$ subscriber's last was ${heard?.last}`);
+        }
         const timers = this.clocks[i]?.live.size;
         if (timers) this.fail(`link ${i} detached with ${timers} timers left`);
         continue;
@@ -429,6 +450,7 @@ const steps = [
       );
       w.clocks.push(clock);
       w.detached.push(false);
+      w.observe(w.links[i] as Link);
     }),
   ),
   fc.constantFrom<0 | 1>(0, 1).map(

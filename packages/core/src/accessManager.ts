@@ -59,7 +59,6 @@ export class AccessManager extends EventDelivery {
 
   /** The token held and every fact about it (`tokenHold.ts`). */
   readonly #hold: TokenHold;
-  #resets = 0;
   /** The newest snapshot derived. */
   #state: AccessManagerState | null = null;
   /** The channel to the managers of other tabs (`shareAcrossTabs`), until `reset()` or `close()`. */
@@ -85,7 +84,9 @@ export class AccessManager extends EventDelivery {
     // fetching behind, and nothing it had set up.
     const wakeSignals = options.wakeSignals ?? browserWakeSignals;
     try {
-      if (wakeSignals) this.#unwake = wakeSignals(() => this.#wake());
+      const unwake = wakeSignals ? wakeSignals(() => this.#wake()) : undefined;
+      // (Plain JavaScript may return no cleanup.)
+      if (typeof unwake === 'function') this.#unwake = unwake;
       this.#sharing = options.shareAcrossTabs?.(this.#sharingFacts()) ?? null;
     } catch (error) {
       this.#unwake();
@@ -128,7 +129,7 @@ export class AccessManager extends EventDelivery {
       plans: !!this.#refresher && !failure && !this.closed,
       clockOffsetMs: this.#hold.skew.offsetMs,
       lastError: this.lastError,
-      resets: this.#resets,
+      resets: this.resets,
     });
     return this.#state;
   }
@@ -144,17 +145,20 @@ export class AccessManager extends EventDelivery {
     this.supersede();
     if (this.#hold.token && token === this.#hold.token.jwt) return this;
     try {
+      // A token an SDK refused is never taken back (a server-rendered token pushed again).
+      const refused = this.#hold.wasRefused(token);
+      if (refused) throw new TokenRefusedError(`Token ${refused.id} was refused by an SDK.`);
       const checked = this.#hold.check(token);
       const why = this.#whyNot(checked.token, false);
       if (why) throw new StaleTokenError(`Token ${checked.token.id} ${why}.`);
       this.#adopt(checked);
       return this;
     } catch (error) {
-      const resets = this.#resets;
+      const resets = this.resets;
       this.report(error as AccessManagerError);
       // Unless an error subscriber signed the user out (or closed): then nothing is fetched.
       const expired = (error as AccessManagerError).code === 'token_expired';
-      if (expired && this.#refresher && resets === this.#resets && !this.closed) {
+      if (expired && this.#refresher && resets === this.resets && !this.closed) {
         this.refresh({ reason: 'expired' }).catch(noop);
       }
       this.publish();
@@ -194,7 +198,7 @@ export class AccessManager extends EventDelivery {
       {
         clock: this.#clock,
         closed: () => this.closed,
-        resets: () => this.#resets,
+        resets: () => this.resets,
         held: () => {
           const held = this.#hold.held();
           return held && { ...held, refused: this.#hold.refusedNow() };
@@ -217,7 +221,7 @@ export class AccessManager extends EventDelivery {
    */
   reportSdkSignal(kind: 'willExpire' | 'expired'): Promise<unknown> {
     const token = this.#hold.token;
-    const resets = this.#resets;
+    const resets = this.resets;
     if (this.closed) return Promise.reject(new ClosedError());
     if (kind === 'expired' && this.#hold.refuse()) {
       // Token after token refused, each adopted for the one refused before: not one gone stale.
@@ -226,8 +230,12 @@ export class AccessManager extends EventDelivery {
       if (refusals > 1) this.report(new TokenRefusedError(why, { retryable: true }));
       this.publish();
     }
+    // A subscriber that heard the refusal pushed a replacement: nothing more to do for it.
+    if (token && this.#hold.token !== token && resets === this.resets && !this.closed) {
+      return Promise.resolve();
+    }
     // A subscriber that heard the refusal signed the user out: nothing to refresh for them.
-    if (resets !== this.#resets)
+    if (resets !== this.resets)
       return Promise.reject(new AbortedError('The AccessManager was reset.'));
     if (this.#refresher) return this.refresh({ reason: 'sdk', force: kind === 'expired' });
     const held = this.#hold.held();
@@ -260,7 +268,7 @@ export class AccessManager extends EventDelivery {
    */
   reset(): void {
     if (this.closed) return;
-    this.#resets += 1;
+    this.resets += 1;
     this.#forget(new AbortedError('The AccessManager was reset.'));
     this.logger.info('Reset: no token held.');
     this.#reconcile();
@@ -313,8 +321,7 @@ export class AccessManager extends EventDelivery {
     this.lastError = null;
     this.logger.info(`Adopted ${token}.`);
     this.#refresher?.adopted(token, replacesRefused);
-    const resets = this.#resets;
-    this.deliverAdoption(token, () => this.#resets === resets);
+    this.deliverAdoption(token);
     if (this.#hold.token === token) this.#reconcile();
   }
 

@@ -21,13 +21,19 @@ export abstract class EventDelivery extends ListenerFacade {
    * Events raised during construction wait here for a microtask, so that `events$` right after
    * `new` hears them; each with while it still stands (see `deliverAdoption`).
    */
-  #queue: Array<[AccessManagerEvent, (() => boolean) | undefined]> | null = [];
+  #queue: Array<[AccessManagerEvent, () => boolean]> | null = [];
   /** The last snapshot published on `state$`. */
   #published: AccessManagerState | null = null;
   protected readonly logger: Logger;
   /** The last error, until a token is adopted (`getState().lastError`). */
   protected lastError: AccessManagerError | null = null;
   protected closed = false;
+  /**
+   * How many times `reset()` has run: the era of every piece of news. Whatever was raised before
+   * the last reset (an adoption, a deadline event, an error, a state) reaches no subscriber or
+   * listener after it: the user it was about signed out.
+   */
+  protected resets = 0;
 
   /** The current token at once (when there is one), then every token adopted; completes on `close()`. */
   readonly token$: Observable<AccessToken>;
@@ -68,7 +74,7 @@ export abstract class EventDelivery extends ListenerFacade {
     queueMicrotask(() => {
       const queued = this.#queue ?? [];
       this.#queue = null;
-      for (const [event, live] of queued) if (!live || live()) this.#events.next(event);
+      for (const [event, live] of queued) this.#events.next(event, live);
     });
   }
 
@@ -81,7 +87,7 @@ export abstract class EventDelivery extends ListenerFacade {
    * `initial`: the constructor's token error (see `ListenerFacade.supersede`). `live`: while the
    * event still stands (see `deliverAdoption`).
    */
-  protected emit(event: AccessManagerEvent, initial?: boolean, live?: () => boolean): void {
+  protected emit(event: AccessManagerEvent, initial?: boolean, live = this.era()): void {
     if (this.closed) return;
     // The listeners' first: an events$ subscriber that closes the manager then clears their
     // timer too (armed after the stream's delivery, it outlived close()).
@@ -103,7 +109,7 @@ export abstract class EventDelivery extends ListenerFacade {
    * the user it is for has not signed out (`reset()` in an earlier subscriber's callback): after
    * that, no later subscriber is handed it.
    */
-  protected deliverAdoption(token: AccessToken, live: () => boolean): void {
+  protected deliverAdoption(token: AccessToken, live = this.era()): void {
     this.#mailbox.post(() => {
       if (!live()) return;
       this.publish(live);
@@ -117,7 +123,13 @@ export abstract class EventDelivery extends ListenerFacade {
     const state = this.getState();
     if (state === this.#published) return;
     this.#published = state;
-    this.#states.next(state, live);
+    this.#states.next(state, live ?? this.era());
+  }
+
+  /** While no `reset()` came since now: what is raised now is news for the subscribers. */
+  protected era(): () => boolean {
+    const resets = this.resets;
+    return () => this.resets === resets;
   }
 
   /**

@@ -62,7 +62,7 @@ export abstract class ListenerFacade {
       this.#timer = undefined;
       const pending = this.#pending;
       this.#pending = [];
-      for (const [queued, , live] of pending) if (!live || live()) this.#heard.next(queued);
+      for (const [queued, , live] of pending) this.#heard.next(queued, live);
     }, 0);
   }
 

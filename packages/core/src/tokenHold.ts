@@ -40,6 +40,8 @@ export class TokenHold {
   refused: AccessToken | null = null;
   /** Tokens refused in a row, each adopted after the one before was refused. */
   refusals = 0;
+  /** Every token an SDK refused since `reset()`, until it expires: never adopted again. */
+  #refusedTokens: AccessToken[] = [];
   readonly #clock: Clock;
   readonly #options: Omit<AccessManagerOptions, 'token'>;
   readonly #grants: GrantRegistry;
@@ -153,6 +155,11 @@ export class TokenHold {
     return { held: this.token, due: this.due(), refused, refusedBySdk: this.refusedNow() };
   }
 
+  /** The token an SDK refused that this JWT is, if it is one (see `refuse`). */
+  wasRefused(jwt: unknown): AccessToken | undefined {
+    return this.#refusedTokens.find((t) => t.jwt === jwt);
+  }
+
   /** Whether an SDK refused the token held (`refuse`). */
   refusedNow(): boolean {
     return !!this.token && this.refused === this.token;
@@ -162,6 +169,9 @@ export class TokenHold {
   refuse(): boolean {
     if (!this.token || this.refused === this.token) return false;
     this.refused = this.token;
+    const now = this.now();
+    this.#refusedTokens = this.#refusedTokens.filter((t) => t.expiresAt.getTime() > now);
+    this.#refusedTokens.push(this.token);
     this.refusals++;
     return true;
   }
@@ -181,6 +191,7 @@ export class TokenHold {
   forget(): void {
     this.token = this.deadlines = this.anchor = this.refused = null;
     this.refusals = 0;
+    this.#refusedTokens = [];
   }
 
   #plan(token: AccessToken, follower?: Plan): void {

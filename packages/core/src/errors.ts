@@ -202,7 +202,10 @@ export class FatalFetchError extends FetchFailedError {
 
 /**
  * Codes of checks that a token fetched again would fail again: a fetched token that fails one
- * ends the refresh, as a {@link FatalFetchError} does, instead of retrying forever.
+ * ends the refresh, as a {@link FatalFetchError} does, instead of retrying forever. They are
+ * `malformed_token`, `identity_mismatch`, `account_mismatch`, `instance_mismatch`,
+ * `missing_grant` and `lifetime_exceeded`: the codes of the kinds named here (`errors.test.ts`
+ * pins them).
  */
 export const DETERMINISTIC_CODES = /* @__PURE__ */ [
   'MalformedTokenError',

@@ -117,43 +117,6 @@ export interface TabSharing {
 }
 
 /**
- * Opens a manager's end of the channel; throws where the platform refuses one (an opaque origin:
- * `NotSupportedError`).
- */
-const openChannel = (options: TabSharingOptions, host: TabSharingHost): TabSharing => {
-  const waitMs = options.waitMs ?? 150;
-  const channel = new BroadcastChannel(options.channel ?? 'access-manager');
-  const post = (message: SharedToken | { retryAt: number } | { ask: true } | null) => {
-    if (message) channel.postMessage(message);
-  };
-  channel.onmessage = ({ data }: MessageEvent) => {
-    if (data?.ask === true) {
-      post(host.held());
-    } else if (Number.isFinite(data?.retryAt)) {
-      host.retrying(data.retryAt);
-    } else if (typeof data?.jwt === 'string') {
-      const { offsetMs } = data;
-      offer(host, { jwt: data.jwt, offsetMs: Number.isFinite(offsetMs) ? offsetMs : undefined });
-    }
-  };
-  // Node: a channel that only listens must not keep the process alive (as an idle timer).
-  (channel as { unref?: () => void }).unref?.();
-  return {
-    waitMs,
-    post,
-    retrying: (retryAt) => post({ retryAt }),
-    ask: () => {
-      post({ ask: true });
-      return waitMs;
-    },
-    close: () => {
-      channel.onmessage = null;
-      channel.close();
-    },
-  };
-};
-
-/**
  * A token another tab posted: the same checks as any token, and adopted only when it expires
  * later than the one held (`decideSharedAdoption`). Nothing is reported but a debug line: another
  * tab's token is no error of this one.
@@ -194,7 +157,41 @@ export const tabSharing =
   (options: TabSharingOptions = {}): ShareAcrossTabs =>
   (manager) => {
     try {
-      return openChannel(options, sharingHost(manager));
+      const host = sharingHost(manager);
+      const waitMs = options.waitMs ?? 150;
+      // Throws where there is none, or where the platform refuses one (`NotSupportedError`).
+      const channel = new BroadcastChannel(options.channel ?? 'access-manager');
+      const post = (message: SharedToken | { retryAt: number } | { ask: true } | null) => {
+        if (message) channel.postMessage(message);
+      };
+      channel.onmessage = ({ data }: MessageEvent) => {
+        if (data?.ask === true) {
+          post(host.held());
+        } else if (Number.isFinite(data?.retryAt)) {
+          host.retrying(data.retryAt);
+        } else if (typeof data?.jwt === 'string') {
+          const { offsetMs } = data;
+          offer(host, {
+            jwt: data.jwt,
+            offsetMs: Number.isFinite(offsetMs) ? offsetMs : undefined,
+          });
+        }
+      };
+      // Node: a channel that only listens must not keep the process alive (as an idle timer).
+      (channel as { unref?: () => void }).unref?.();
+      return {
+        waitMs,
+        post,
+        retrying: (retryAt) => post({ retryAt }),
+        ask: () => {
+          post({ ask: true });
+          return waitMs;
+        },
+        close: () => {
+          channel.onmessage = null;
+          channel.close();
+        },
+      };
     } catch (error) {
       manager.logger.info(
         `Tab sharing is off: no BroadcastChannel here (${(error as Error).name}).`,

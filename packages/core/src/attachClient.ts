@@ -15,6 +15,7 @@ import type {
   ClientLinkState,
   ClientSpec,
 } from './linkTypes.js';
+import { delay } from './options.js';
 
 export type { ClientSignal } from './clientSignal.js';
 export type {
@@ -51,6 +52,13 @@ export function attachClient<Client>(
   options: AttachOptions = {},
 ): ClientLink<Client> {
   if (manager.getState().status === 'closed') throw new ClosedError();
+  // As the manager's: a NaN or negative timing (an unset Number(process.env.X)) would retry a
+  // failing factory or push every millisecond, or time every push out at once.
+  const { retry } = options;
+  delay(retry?.minDelayMs, 'retry.minDelayMs', false, 1);
+  delay(retry?.maxDelayMs, 'retry.maxDelayMs', false, 1);
+  delay(options.pushTimeoutMs, 'pushTimeoutMs', true, 1);
+  delay(options.startTimeoutMs, 'startTimeoutMs', true, 1);
   const factory =
     typeof clientOrFactory === 'function' ? (clientOrFactory as ClientFactory<Client>) : undefined;
   const clock = options.clock ?? systemClock;

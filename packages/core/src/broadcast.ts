@@ -69,24 +69,31 @@ export class Broadcast<T> {
       this.#snapshot ??= [...subscribers];
       const snapshot = this.#snapshot;
       this.#mailbox.post(() => {
-        for (const subscriber of snapshot) if (!live || live()) subscriber.next(value);
+        for (const subscriber of snapshot) {
+          if (this.#done || (live && !live())) return;
+          subscriber.next(value);
+        }
       });
     }
   }
 
   /**
-   * Completes every subscriber at once, as an rxjs `Subject` does, even from inside a delivery:
-   * what the mailbox still holds for them is not delivered (a completed `Subscriber` ignores
-   * `next`). `last` first, to each: the final value (the closed state). A later subscriber gets
-   * the replay, if `observe` was given one that still gives a value, and then `complete` at once.
+   * Ends the stream at once, even from inside a delivery: nothing sent before and still waiting
+   * in the mailbox, nor the rest of the delivery under way, reaches a subscriber any more. Then,
+   * in the mailbox's turn (never inside another subscriber's callback), each subscriber gets
+   * `last`, the final value (the closed or detached state), and `complete`. A later subscriber
+   * gets the replay, if `observe` was given one that still gives a value, and `complete` at once.
    */
   complete(last?: T): void {
     this.#done = true;
     const subscribers = this.#subscribers;
     this.#subscribers = this.#snapshot = undefined;
-    for (const subscriber of subscribers ?? []) {
-      if (last !== undefined) subscriber.next(last);
-      subscriber.complete();
-    }
+    if (subscribers)
+      this.#mailbox.post(() => {
+        for (const subscriber of subscribers) {
+          if (last !== undefined) subscriber.next(last);
+          subscriber.complete();
+        }
+      });
   }
 }

@@ -4,7 +4,7 @@ import { backoffDelay } from './backoff.js';
 import { type ClientSignal, decideSignal } from './clientSignal.js';
 import { ClientStartError } from './clientStartError.js';
 import type { Clock } from './clock.js';
-import { PushTimeoutError } from './errors.js';
+import { type AccessManagerError, PushTimeoutError } from './errors.js';
 import type { AttachOptions, ClientGeneration, ClientLinkState, ClientSpec } from './linkTypes.js';
 
 const noop = (): void => {};
@@ -96,9 +96,12 @@ export function clientGeneration<Client>(
     pending: Promise<unknown>,
     settle: (resolved: boolean, reason?: unknown) => void,
   ) => {
+    let settled = false;
     const once = (resolved: boolean, reason?: unknown): void => {
-      // Settled already (timed out, abandoned), or another push began since: nothing to do.
-      if (gen.inFlight !== pending) return;
+      // Settled already (timed out, abandoned), or another push began since (an SDK may answer
+      // two pushes with one promise: this push's answer is not the other's): nothing to do.
+      if (settled || gen.inFlight !== pending) return;
+      settled = true;
       gen.inFlight = undefined;
       clock.clearTimeout(pushTimer);
       pushing = false; // (and `abandon`, left in place, finds this push settled)
@@ -197,7 +200,14 @@ export function clientGeneration<Client>(
         timer = clock.setTimeout(() => {
           if (stale()) return;
           if (manager.getState().token?.jwt !== token.jwt) return deliver();
-          manager.refresh({ reason: 'sdk', force: true }).catch(noop);
+          manager.refresh({ reason: 'sdk', force: true }).catch((error) => {
+            // Push-only (nothing to fetch with, and no failure standing): the app hears the
+            // SDK's warning (tokenWillExpire, source 'sdk') and pushes a new token.
+            const { code } = error as AccessManagerError;
+            if (!stale() && code === 'fetch_failed' && manager.getState().fetchStatus === 'idle') {
+              manager.reportSdkSignal('willExpire').catch(noop);
+            }
+          });
         }, delayMs);
       } else {
         wait(delayMs);

@@ -143,11 +143,9 @@ export class AccessManager extends EventDelivery {
   async updateToken(token: string): Promise<this> {
     if (this.closed) throw new ClosedError();
     this.supersede();
-    if (this.#hold.token && token === this.#hold.token.jwt) return this;
+    // The same token again is a no-op; unless an SDK refused it (`check` says so then).
+    if (this.#hold.token && token === this.#hold.token.jwt && !this.#hold.refusedNow()) return this;
     try {
-      // A token an SDK refused is never taken back (a server-rendered token pushed again).
-      const refused = this.#hold.wasRefused(token);
-      if (refused) throw new TokenRefusedError(`Token ${refused.id} was refused by an SDK.`);
       const checked = this.#hold.check(token);
       const why = this.#whyNot(checked.token, false);
       if (why) throw new StaleTokenError(`Token ${checked.token.id} ${why}.`);
@@ -239,7 +237,8 @@ export class AccessManager extends EventDelivery {
       return Promise.reject(new AbortedError('The AccessManager was reset.'));
     if (this.#refresher) return this.refresh({ reason: 'sdk', force: kind === 'expired' });
     const held = this.#hold.held();
-    if (held) {
+    // (No warning for a token refused already: its tokenExpired was given.)
+    if (held && !(kind === 'willExpire' && this.#hold.refusedNow())) {
       const { token } = held;
       const expiresInMs = Math.max(0, held.expireAt - this.#clock.now());
       this.emit(
@@ -329,6 +328,7 @@ export class AccessManager extends EventDelivery {
     const hold = this.#hold;
     const host: RefreshHost = {
       hold,
+      resets: () => this.resets,
       whyNot: (token, refused) => this.#whyNot(token, refused),
       adopt: (checked) => this.#adopt(checked),
       report: (error) => this.report(error),

@@ -1,5 +1,10 @@
 import type { AccessToken } from './accessToken.js';
-import { type AccessManagerError, DETERMINISTIC_CODES, StaleTokenError } from './errors.js';
+import {
+  AbortedError,
+  type AccessManagerError,
+  DETERMINISTIC_CODES,
+  StaleTokenError,
+} from './errors.js';
 import type { FetchResult } from './fetchAttempt.js';
 import type { Logger } from './logger.js';
 import { type FlightOptions, RefreshFlight } from './refreshFlight.js';
@@ -10,6 +15,8 @@ import type { RefreshReason } from './types.js';
 /** What the refresh orchestration reads of the manager (its {@link TokenHold}), and asks of it. */
 export interface RefreshHost {
   readonly hold: TokenHold;
+  /** How many times the manager was reset (see `EventDelivery.resets`). */
+  resets(): number;
   /** Why a valid token is not adopted, in words (and its `tokenNotAdopted`); undefined to adopt. */
   whyNot(token: AccessToken, refused: boolean): string | undefined;
   adopt(checked: CheckedToken): void;
@@ -155,6 +162,12 @@ export class Refresher {
     try {
       checked = host.hold.check(result.jwt, result);
     } catch (error) {
+      // The token an SDK refused, minted again (byte-identical): as below, the next second.
+      const held = host.hold.token;
+      const { code } = error as AccessManagerError;
+      if (code === 'token_refused' && held && held.jwt === result.jwt) {
+        if (this.#nextSecond(flight, held)) return;
+      }
       // Refused as expired, nothing dating it, and kept as the suspect (see `judgeSkew`): only a
       // token minted in a later second can confirm that the device clock is off, so the retry
       // waits for the server's next second.
@@ -167,30 +180,43 @@ export class Refresher {
     const why = host.whyNot(checked.token, flight.refused);
     if (!why) {
       this.#flight = null;
+      const resets = host.resets();
       host.adopt(checked);
+      // A subscriber that heard it signed the user out: the callers get no token of theirs.
+      if (host.resets() !== resets) {
+        flight.reject(new AbortedError('The AccessManager was reset.'));
+        return;
+      }
       flight.resolve(checked.token);
       host.fetched(checked.token);
       return;
     }
     const held = host.hold.token;
-    if (host.hold.estimate(checked.skew) && held) host.fetched(held);
-    const now = this.#options.clock.now();
-    // The token refused, minted again within the same second of the server's clock (a server
-    // that mints byte-identical tokens): no error; ask again once that second has turned.
-    const nextSecond =
-      held?.issuedAt && checked.token.jwt === held.jwt
-        ? (Math.floor(held.issuedAt.getTime() / 1_000) + 1) * 1_000 - host.hold.skew.offsetMs
-        : -Infinity;
-    if (held && !host.hold.due() && !flight.refused) {
+    const refusedNow = host.hold.refusedNow();
+    if (host.hold.estimate(checked.skew) && held && !refusedNow) host.fetched(held);
+    if (held && !host.hold.due() && !flight.refused && !refusedNow) {
       this.#settle(flight, held); // nothing newer, but nothing needed yet either
-    } else if (flight.refused && nextSecond > now) {
-      this.#logger.info(`Next token fetch in ${Math.round(nextSecond - now)} ms.`);
-      flight.defer(nextSecond);
-      host.retrying(nextSecond);
-      host.reconcile();
-    } else {
+    } else if (!(held && checked.token.jwt === held.jwt && this.#nextSecond(flight, held))) {
       this.#failed(flight, new StaleTokenError(`The token server sent a token that ${why}.`));
     }
+  }
+
+  /**
+   * The token refused, minted again within the same second of the server's clock (a server that
+   * mints byte-identical tokens): no error; the forced refresh asks again once that second has
+   * turned. False when that is not the case (not forced, or the second turned already).
+   */
+  #nextSecond(flight: RefreshFlight, held: AccessToken): boolean {
+    const host = this.#host;
+    const now = this.#options.clock.now();
+    const issued = held.issuedAt?.getTime() ?? Number.NaN;
+    const next = (Math.floor(issued / 1_000) + 1) * 1_000 - host.hold.skew.offsetMs;
+    if (!flight.refused || !(next > now)) return false;
+    this.#logger.info(`Next token fetch in ${Math.round(next - now)} ms.`);
+    flight.defer(next);
+    host.retrying(next);
+    host.reconcile();
+    return true;
   }
 
   #settle(flight: RefreshFlight, token: AccessToken): void {
@@ -205,7 +231,13 @@ export class Refresher {
     // A token adopted while this attempt ran (pushed with updateToken) and not yet due answers
     // the refresh: no error to report, nothing to retry.
     const held = host.hold.token;
-    if (held && flight.adoptions < host.hold.adoptions && !host.hold.due() && !flight.refused) {
+    if (
+      held &&
+      flight.adoptions < host.hold.adoptions &&
+      !host.hold.due() &&
+      !flight.refused &&
+      !host.hold.refusedNow()
+    ) {
       this.#settle(flight, held);
       return;
     }

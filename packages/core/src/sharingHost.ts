@@ -37,7 +37,8 @@ export const sharingHost = ({ hold, ...facts }: SharingFacts): TabSharingHost =>
   logger: facts.logger,
   held: () => {
     const { token, deadlines } = hold;
-    if (!token || !deadlines || hold.now() >= deadlines.expireAt) return null;
+    // Not a token an SDK refused here: another tab would only hand it to its own SDKs.
+    if (!token || !deadlines || hold.refusedNow() || hold.now() >= deadlines.expireAt) return null;
     return { jwt: token.jwt, offsetMs: sharedOffset(hold.skew) };
   },
   check: ({ jwt, offsetMs }: SharedToken) => {

@@ -3,6 +3,7 @@ import type { AdoptionContext } from './adoption.js';
 import type { Clock } from './clock.js';
 import { type ClockSkew, initialSkew } from './clockSkew.js';
 import { computeDeadlines, type Deadlines } from './deadlines.js';
+import { TokenRefusedError } from './errors.js';
 import type { FetchResult } from './fetchAttempt.js';
 import type { GrantRegistry } from './grantRegistry.js';
 import type { Logger } from './logger.js';
@@ -80,6 +81,10 @@ export class TokenHold {
     shared = false,
     anchor = this.#options.identity === 'any' ? null : this.anchor,
   ): CheckedToken {
+    // A token an SDK refused is never taken back, however it comes: pushed again (a
+    // server-rendered token on a remount), fetched again (a caching server), or from another tab.
+    const refused = this.#refusedTokens.find((t) => t.jwt === jwt);
+    if (refused) throw new TokenRefusedError(`Token ${refused.id} was refused by an SDK.`);
     return checkToken(jwt, {
       now: this.now(),
       skew: this.skew,
@@ -155,11 +160,6 @@ export class TokenHold {
     return { held: this.token, due: this.due(), refused, refusedBySdk: this.refusedNow() };
   }
 
-  /** The token an SDK refused that this JWT is, if it is one (see `refuse`). */
-  wasRefused(jwt: unknown): AccessToken | undefined {
-    return this.#refusedTokens.find((t) => t.jwt === jwt);
-  }
-
   /** Whether an SDK refused the token held (`refuse`). */
   refusedNow(): boolean {
     return !!this.token && this.refused === this.token;
@@ -169,8 +169,9 @@ export class TokenHold {
   refuse(): boolean {
     if (!this.token || this.refused === this.token) return false;
     this.refused = this.token;
-    const now = this.now();
-    this.#refusedTokens = this.#refusedTokens.filter((t) => t.expiresAt.getTime() > now);
+    // Kept while valid on the server's clock (a device clock ahead must not drop them early).
+    const serverNow = this.now() + this.skew.offsetMs;
+    this.#refusedTokens = this.#refusedTokens.filter((t) => t.expiresAt.getTime() > serverNow);
     this.#refusedTokens.push(this.token);
     this.refusals++;
     return true;

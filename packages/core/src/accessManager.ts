@@ -328,6 +328,7 @@ export class AccessManager extends EventDelivery {
     const hold = this.#hold;
     const host: RefreshHost = {
       hold,
+      closed: () => this.closed,
       resets: () => this.resets,
       whyNot: (token, refused) => this.#whyNot(token, refused),
       adopt: (checked) => this.#adopt(checked),

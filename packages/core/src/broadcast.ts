@@ -88,12 +88,15 @@ export class Broadcast<T> {
     this.#done = true;
     const subscribers = this.#subscribers;
     this.#subscribers = this.#snapshot = undefined;
-    if (subscribers)
-      this.#mailbox.post(() => {
-        for (const subscriber of subscribers) {
-          if (last !== undefined) subscriber.next(last);
-          subscriber.complete();
-        }
-      });
+    const end = () => {
+      for (const subscriber of subscribers ?? []) {
+        if (last !== undefined) subscriber.next(last);
+        subscriber.complete();
+      }
+    };
+    // Without a last value, at once: what a completion sets off (a link that detaches when the
+    // manager's token$ completes) is done when close() returns.
+    if (last === undefined) end();
+    else this.#mailbox.post(end);
   }
 }

@@ -10,8 +10,12 @@ import type { AttachOptions, ClientGeneration, ClientLinkState, ClientSpec } fro
 const noop = (): void => {};
 
 /** The link's backoff before try number `attempt`, of a push or of a creation alike. */
+/** The backoff before retry `attempt`, at most what a timer can hold (more would run at once). */
 export const retryDelay = ({ retry, random }: AttachOptions, attempt: number): number =>
-  backoffDelay(attempt, retry?.minDelayMs ?? 1_000, retry?.maxDelayMs ?? 30_000, random);
+  Math.min(
+    backoffDelay(attempt, retry?.minDelayMs ?? 1_000, retry?.maxDelayMs ?? 30_000, random),
+    2 ** 31 - 1,
+  );
 
 export const parseToken = (jwt: string | undefined): AccessToken | undefined => {
   try {

@@ -2,6 +2,7 @@ import type { AccessToken } from './accessToken.js';
 import {
   AbortedError,
   type AccessManagerError,
+  ClosedError,
   DETERMINISTIC_CODES,
   StaleTokenError,
 } from './errors.js';
@@ -15,6 +16,7 @@ import type { RefreshReason } from './types.js';
 /** What the refresh orchestration reads of the manager (its {@link TokenHold}), and asks of it. */
 export interface RefreshHost {
   readonly hold: TokenHold;
+  closed(): boolean;
   /** How many times the manager was reset (see `EventDelivery.resets`). */
   resets(): number;
   /** Why a valid token is not adopted, in words (and its `tokenNotAdopted`); undefined to adopt. */
@@ -182,9 +184,12 @@ export class Refresher {
       this.#flight = null;
       const resets = host.resets();
       host.adopt(checked);
-      // A subscriber that heard it signed the user out: the callers get no token of theirs.
-      if (host.resets() !== resets) {
-        flight.reject(new AbortedError('The AccessManager was reset.'));
+      // A subscriber that heard it signed the user out, or closed the manager: the callers get
+      // no token of theirs.
+      if (host.closed() || host.resets() !== resets) {
+        flight.reject(
+          host.closed() ? new ClosedError() : new AbortedError('The AccessManager was reset.'),
+        );
         return;
       }
       flight.resolve(checked.token);
@@ -211,7 +216,8 @@ export class Refresher {
     const now = this.#options.clock.now();
     const issued = held.issuedAt?.getTime() ?? Number.NaN;
     const next = (Math.floor(issued / 1_000) + 1) * 1_000 - host.hold.skew.offsetMs;
-    if (!flight.refused || !(next > now)) return false;
+    // (An unforced refresh while the held token is refused is as good as forced.)
+    if (!(flight.refused || host.hold.refusedNow()) || !(next > now)) return false;
     this.#logger.info(`Next token fetch in ${Math.round(next - now)} ms.`);
     flight.defer(next);
     host.retrying(next);

@@ -81,11 +81,7 @@ export class TokenHold {
     shared = false,
     anchor = this.#options.identity === 'any' ? null : this.anchor,
   ): CheckedToken {
-    // A token an SDK refused is never taken back, however it comes: pushed again (a
-    // server-rendered token on a remount), fetched again (a caching server), or from another tab.
-    const refused = this.#refusedTokens.find((t) => t.jwt === jwt);
-    if (refused) throw new TokenRefusedError(`Token ${refused.id} was refused by an SDK.`);
-    return checkToken(jwt, {
+    const checked = checkToken(jwt, {
       now: this.now(),
       skew: this.skew,
       serverTime: fetched?.serverTime,
@@ -98,6 +94,15 @@ export class TokenHold {
       },
       note: (line) => this.#logger.warn(line),
     });
+    // A token an SDK refused is never taken back, however it comes: pushed again (a
+    // server-rendered token on a remount), fetched again (a caching server), or from another tab.
+    // What its answer says of the server's clock still counts (the next second: `Refresher`).
+    const refused = this.#refusedTokens.find((t) => t.jwt === jwt);
+    if (refused) {
+      if (fetched && !shared) this.estimate(checked.skew);
+      throw new TokenRefusedError(`Token ${refused.id} was refused by an SDK.`);
+    }
+    return checked;
   }
 
   /** Holds a checked token: its deadlines from the clock estimate (`follower`: see `Plan`). */

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AccessManager } from './accessManager.js';
 import type { Logger } from './logger.js';
 import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
+import { settles } from './testing/settles.js';
 import type { AccessManagerEvent, AccessManagerOptions } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
@@ -14,16 +15,6 @@ const fresh = (ttl = 3600, claims: Parameters<typeof makeToken>[0] = {}) =>
 
 const flush = () => vi.advanceTimersByTimeAsync(0);
 const noop = () => {};
-
-/** Whether a promise has settled, either way. */
-const settles = (promise: Promise<unknown>) => {
-  const seen = { done: false };
-  const done = () => {
-    seen.done = true;
-  };
-  promise.then(done, done);
-  return seen;
-};
 
 const make = managersOnFakeTime(T0);
 const create = (init: AccessManagerOptions = {}) => make({ wakeSignals: false, ...init });

@@ -7,6 +7,7 @@ import { FatalFetchError } from './errors.js';
 import type { Logger } from './logger.js';
 import { controlledFetch } from './testing/controlledFetch.js';
 import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
+import { settles } from './testing/settles.js';
 import type { AccessManagerOptions } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
@@ -20,16 +21,6 @@ const realSetImmediate = setImmediate;
 
 const make = managersOnFakeTime(T0);
 const create = (init: AccessManagerOptions = {}) => make({ wakeSignals: false, ...init });
-
-/** Whether a promise has settled, either way. */
-const settles = (promise: Promise<unknown>) => {
-  const seen = { done: false };
-  const done = () => {
-    seen.done = true;
-  };
-  promise.then(done, done);
-  return seen;
-};
 
 describe('close() or reset() from inside a delivery stops what was queued (broadcast.ts)', () => {
   it('close() from a token$ subscriber: no later subscriber of token$ or events$ hears the token', async () => {

@@ -11,6 +11,7 @@ import { attachClient, type ClientSpec } from './attachClient.js';
 import { combineLinks } from './combineLinks.js';
 import { controlledFetch } from './testing/controlledFetch.js';
 import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
+import { settles } from './testing/settles.js';
 import type { AccessManagerOptions } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
@@ -31,16 +32,6 @@ async function _runWithChannel(ms: number, stepMs = 100): Promise<void> {
 
 const make = managersOnFakeTime(T0);
 const create = (init: AccessManagerOptions = {}) => make({ wakeSignals: false, ...init });
-
-/** Whether a promise has settled, either way. */
-const settles = (promise: Promise<unknown>) => {
-  const seen = { done: false };
-  const done = () => {
-    seen.done = true;
-  };
-  promise.then(done, done);
-  return seen;
-};
 
 /** A stand-in SDK client: takes every token at once. */
 interface StandInClient {

@@ -79,10 +79,11 @@ export class Broadcast<T> {
 
   /**
    * Ends the stream at once, even from inside a delivery: nothing sent before and still waiting
-   * in the mailbox, nor the rest of the delivery under way, reaches a subscriber any more. Then,
-   * in the mailbox's turn (never inside another subscriber's callback), each subscriber gets
-   * `last`, the final value (the closed or detached state), and `complete`. A later subscriber
-   * gets the replay, if `observe` was given one that still gives a value, and `complete` at once.
+   * in the mailbox, nor the rest of the delivery under way, reaches a subscriber any more. Each
+   * subscriber gets `complete` at once; or, given `last` (the closed or detached state), `last`
+   * and then `complete` in the mailbox's turn, never inside another subscriber's callback. A
+   * later subscriber gets the replay, if `observe` was given one that still gives a value, and
+   * `complete` at once.
    */
   complete(last?: T): void {
     this.#done = true;

@@ -145,6 +145,7 @@ export class AccessManager extends EventDelivery {
     this.supersede();
     // The same token again is a no-op; unless an SDK refused it (`check` says so then).
     if (this.#hold.token && token === this.#hold.token.jwt && !this.#hold.refusedNow()) return this;
+    const resets = this.resets;
     try {
       const checked = this.#hold.check(token);
       const why = this.#whyNot(checked.token, false);
@@ -152,7 +153,9 @@ export class AccessManager extends EventDelivery {
       this.#adopt(checked);
       return this;
     } catch (error) {
-      const resets = this.resets;
+      // A subscriber that heard tokenNotAdopted signed the user out, or closed: the caller hears
+      // why, the app that moved on hears nothing.
+      if (resets !== this.resets || this.closed) throw error;
       this.report(error as AccessManagerError);
       // Unless an error subscriber signed the user out (or closed): then nothing is fetched.
       const expired = (error as AccessManagerError).code === 'token_expired';

@@ -179,10 +179,13 @@ export class Refresher {
       this.#failed(flight, error as AccessManagerError, notBefore);
       return;
     }
+    const resets = host.resets();
     const why = host.whyNot(checked.token, flight.refused);
+    // A subscriber that heard tokenNotAdopted signed the user out, or closed: that ended this
+    // refresh (its callers heard so); nothing more to say of it.
+    if (why && (host.closed() || host.resets() !== resets)) return;
     if (!why) {
       this.#flight = null;
-      const resets = host.resets();
       host.adopt(checked);
       // A subscriber that heard it signed the user out, or closed the manager: the callers get
       // no token of theirs.

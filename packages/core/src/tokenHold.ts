@@ -130,6 +130,9 @@ export class TokenHold {
   passed(now: number): DeadlineEvent | undefined {
     const { token, deadlines } = this;
     if (!token || !deadlines) return undefined;
+    // A token an SDK refused is at its end already: no deadline event of the manager's own about
+    // it (a warning after the refusal, or an expiry never warned of), whatever a re-plan says.
+    if (this.refusedNow()) this.#warned = this.#expired = true;
     if (!this.#warned && now >= deadlines.warnAt) {
       this.#warned = true;
       const expiresInMs = Math.max(0, deadlines.expireAt - now);

@@ -224,7 +224,9 @@ export class AccessManager extends EventDelivery {
     const token = this.#hold.token;
     const resets = this.resets;
     if (this.closed) return Promise.reject(new ClosedError());
-    if (kind === 'expired' && this.#hold.refuse()) {
+    // Refused now, not already by another SDK (that one's tokenExpired was given).
+    const refused = kind === 'expired' && this.#hold.refuse();
+    if (refused) {
       // Token after token refused, each adopted for the one refused before: not one gone stale.
       const { refusals } = this.#hold;
       const why = `${refusals} tokens refused in a row, the last ${token}: is the token server's clock behind?`;
@@ -240,8 +242,8 @@ export class AccessManager extends EventDelivery {
       return Promise.reject(new AbortedError('The AccessManager was reset.'));
     if (this.#refresher) return this.refresh({ reason: 'sdk', force: kind === 'expired' });
     const held = this.#hold.held();
-    // (No warning for a token refused already: its tokenExpired was given.)
-    if (held && !(kind === 'willExpire' && this.#hold.refusedNow())) {
+    // Once per token refused, and no warning for a token refused already.
+    if (held && (kind === 'expired' ? refused : !this.#hold.refusedNow())) {
       const { token } = held;
       const expiresInMs = Math.max(0, held.expireAt - this.#clock.now());
       this.emit(

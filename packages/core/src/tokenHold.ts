@@ -130,9 +130,9 @@ export class TokenHold {
   passed(now: number): DeadlineEvent | undefined {
     const { token, deadlines } = this;
     if (!token || !deadlines) return undefined;
-    // A token an SDK refused is at its end already: no deadline event of the manager's own about
-    // it (a warning after the refusal, or an expiry never warned of), whatever a re-plan says.
-    if (this.refusedNow()) this.#warned = this.#expired = true;
+    // A push-only manager's refusal was the token's tokenExpired (source 'sdk', see
+    // `reportSdkSignal`): no deadline event of its own about that token after it.
+    if (this.refusedNow() && !this.#options.fetchToken) this.#warned = this.#expired = true;
     if (!this.#warned && now >= deadlines.warnAt) {
       this.#warned = true;
       const expiresInMs = Math.max(0, deadlines.expireAt - now);
@@ -214,8 +214,11 @@ export class TokenHold {
       random: options.random ?? Math.random,
     });
     this.deadlines = follower ? follower(deadlines) : deadlines;
-    // An event already given stands only while its deadline is still behind us.
-    this.#warned &&= now >= deadlines.warnAt;
-    this.#expired &&= now >= deadlines.expireAt;
+    // An event already given stands only while its deadline is still behind us; for a token an
+    // SDK refused, always (its answer fetched again moves the estimate: no second warning).
+    if (this.refused !== token) {
+      this.#warned &&= now >= deadlines.warnAt;
+      this.#expired &&= now >= deadlines.expireAt;
+    }
   }
 }

@@ -200,10 +200,7 @@ export class AccessManager extends EventDelivery {
         clock: this.#clock,
         closed: () => this.closed,
         resets: () => this.resets,
-        held: () => {
-          const held = this.#hold.held();
-          return held && { ...held, refused: this.#hold.refusedNow() };
-        },
+        held: () => this.#hold.held(),
         refresh: refresher
           ? (refresh) =>
               refresher.failure ? Promise.reject(refresher.failure) : this.refresh(refresh)
@@ -229,8 +226,10 @@ export class AccessManager extends EventDelivery {
     if (refused) {
       // Token after token refused, each adopted for the one refused before: not one gone stale.
       const { refusals } = this.#hold;
-      const why = `${refusals} tokens refused in a row, the last ${token}: is the token server's clock behind?`;
-      if (refusals > 1) this.report(new TokenRefusedError(why, { retryable: true }));
+      if (refusals > 1) {
+        const why = `${refusals} tokens refused in a row, the last ${token}: is the token server's clock behind?`;
+        this.report(new TokenRefusedError(why, { retryable: true }));
+      }
       this.publish();
     }
     // A subscriber that heard the refusal pushed a replacement: nothing more to do for it.
@@ -243,7 +242,7 @@ export class AccessManager extends EventDelivery {
     if (this.#refresher) return this.refresh({ reason: 'sdk', force: kind === 'expired' });
     const held = this.#hold.held();
     // Once per token refused, and no warning for a token refused already.
-    if (held && (kind === 'expired' ? refused : !this.#hold.refusedNow())) {
+    if (held && (kind === 'expired' ? refused : !held.refused)) {
       const { token } = held;
       const expiresInMs = Math.max(0, held.expireAt - this.#clock.now());
       this.emit(

@@ -3,37 +3,19 @@
 // Each describe says whether it is a regression of 57e59c8 (it passes with packages/core/src
 // checked out at its parent 43f9ec8) or older (it fails there too). Public API only, fake timers.
 import { makeToken } from '@access-manager/testing';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AccessManager } from './accessManager.js';
+import { describe, expect, it, vi } from 'vitest';
 import { FetchFailedError } from './errors.js';
-import type { AccessManagerEvent, AccessManagerOptions } from './types.js';
+import { eventLog as heard } from './testing/eventLog.js';
+import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
+import type { AccessManagerOptions } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 const nowS = () => Math.floor(Date.now() / 1000);
 const noop = () => {};
 
-const cleanup: Array<() => void> = [];
-beforeEach(() => {
-  vi.useFakeTimers({ now: T0 });
-});
-afterEach(() => {
-  for (const step of cleanup.splice(0)) step();
-  vi.useRealTimers();
-});
-const managed = (options: AccessManagerOptions = {}) => {
-  const manager = new AccessManager({ wakeSignals: false, random: () => 0.5, ...options });
-  cleanup.push(() => manager.close());
-  return manager;
-};
-/** Each event as `type`, `type:source` (deadline events), or `error:code`. */
-const heard = (manager: AccessManager): string[] => {
-  const events: string[] = [];
-  manager.events$.subscribe((e: AccessManagerEvent) => {
-    if (e.type === 'error') events.push(`error:${e.error.code}`);
-    else events.push('source' in e ? `${e.type}:${e.source}` : e.type);
-  });
-  return events;
-};
+const make = managersOnFakeTime(T0);
+const managed = (options: AccessManagerOptions = {}) =>
+  make({ wakeSignals: false, random: () => 0.5, ...options });
 
 describe('1. a token an SDK refused, on a manager with fetchToken (regression of 57e59c8)', () => {
   it('still says tokenExpired when the refused token expires and no refresh succeeded', async () => {

@@ -156,7 +156,10 @@ export class TokenHold {
     );
   }
 
-  /** The token held, when it expires on the local clock, and whether an SDK refused it; null when none is held. */
+  /**
+   * The token held, when it expires on the local clock, and whether an SDK refused it; null when
+   * none is held.
+   */
   held(): { token: AccessToken; expireAt: number; refused: boolean } | null {
     return this.token && this.deadlines
       ? { token: this.token, expireAt: this.deadlines.expireAt, refused: this.refusedNow() }

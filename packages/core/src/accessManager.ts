@@ -1,35 +1,28 @@
 import type { AccessToken } from './accessToken.js';
-import { decideAdoption } from './adoption.js';
 import { type Clock, systemClock } from './clock.js';
 import { DeadlineTimer } from './deadlineTimer.js';
-import {
-  AbortedError,
-  type AccessManagerError,
-  ClosedError,
-  FetchFailedError,
-  StaleTokenError,
-  TokenRefusedError,
-} from './errors.js';
+import { AbortedError, type AccessManagerError, ClosedError, FetchFailedError } from './errors.js';
 import { EventDelivery } from './eventDelivery.js';
-import { type GetTokenOptions, waitForToken } from './getToken.js';
+import { type GetTokenOptions, type TokenSource, waitForToken } from './getToken.js';
 import { GrantRegistry } from './grantRegistry.js';
 import { silentLogger } from './logger.js';
 import { deriveState } from './managerState.js';
+import { whyNotAdopted } from './notAdopted.js';
 import { validateOptions } from './options.js';
+import { adoptPushed, type PushHost } from './pushedToken.js';
 import { Refresher, type RefreshHost } from './refresher.js';
+import { reportSdkSignal, type SignalHost } from './sdkSignal.js';
 import { type SharingFacts, sharedOffset } from './sharingHost.js';
 import type { TabSharing } from './tabSharing.js';
 import { type Plan, TokenHold } from './tokenHold.js';
 import type { CheckedToken } from './tokenPolicy.js';
-import type {
-  AccessManagerOptions,
-  AccessManagerState,
-  FetchToken,
-  RefreshReason,
-} from './types.js';
-import { browserWakeSignals } from './wakeSignals.js';
+import type { AccessManagerOptions, AccessManagerState, RefreshReason } from './types.js';
+import { listenWake } from './wakeSignals.js';
 
 const noop = (): void => {};
+
+/** The manager as its parts see it: one object for the refresher, tab sharing, getToken and SDK signals. */
+type Host = RefreshHost & SharingFacts & TokenSource & SignalHost & PushHost;
 
 /**
  * Owns one Twilio access token for every client SDK of the app: validates each token before it
@@ -49,13 +42,13 @@ const noop = (): void => {};
  * ```
  */
 export class AccessManager extends EventDelivery {
-  readonly #options: Omit<AccessManagerOptions, 'token'>;
   readonly #clock: Clock;
   #unwake: () => void = noop;
   readonly #timer: DeadlineTimer;
   readonly #grants = new GrantRegistry();
   /** The refresh under way and the fatal failure (`refresher.ts`); null without `fetchToken`. */
   readonly #refresher: Refresher | null;
+  readonly #host: Host;
 
   /** The token held and every fact about it (`tokenHold.ts`). */
   readonly #hold: TokenHold;
@@ -74,20 +67,46 @@ export class AccessManager extends EventDelivery {
     validateOptions(options);
     const clock = options.clock ?? systemClock;
     super(clock, options.logger ?? silentLogger);
-    this.#options = options;
     this.#clock = clock;
     this.#timer = new DeadlineTimer(clock);
-    this.#hold = new TokenHold(clock, options, this.#grants, this.logger);
+    const hold = new TokenHold(clock, options, this.#grants, this.logger);
+    this.#hold = hold;
     const { fetchToken } = options;
-    this.#refresher = fetchToken ? this.#refresherFor(fetchToken) : null;
+    this.#host = {
+      hold,
+      clock,
+      logger: this.logger,
+      identityAny: options.identity === 'any',
+      states$: this.nextStates(),
+      closed: () => this.closed,
+      resets: () => this.resets,
+      held: () => hold.held(),
+      failure: () => this.#refresher?.failure ?? null,
+      refused: () => !!this.#refresher?.flight?.refused,
+      whyNot: (token, refused) => whyNotAdopted(this.#host, token, refused),
+      adopt: (checked, plan?: Plan) => this.#adopt(checked, plan),
+      report: (error) => this.report(error),
+      emit: (event) => this.emit(event),
+      publish: () => this.publish(),
+      reconcile: () => this.#reconcile(),
+      refresh: fetchToken && ((refresh) => this.refresh(refresh)),
+      estimate: (skew, plan) => {
+        if (hold.estimate(skew, plan)) this.#reconcile();
+      },
+      // The token fetched, and only it: not one a subscriber pushed during its adoption.
+      fetched: ({ jwt }) =>
+        hold.token && this.#sharing?.post({ jwt, offsetMs: sharedOffset(hold.skew) }),
+      tellRetry: (at) => this.#sharing?.retrying(at),
+      retrying: (at) => this.#refresher?.heard(at),
+    };
+    this.#refresher = fetchToken
+      ? new Refresher({ ...options, fetchToken, clock }, this.#host, this.logger)
+      : null;
     // Before anything starts: a wakeSignals or shareAcrossTabs that throws leaves no manager
     // fetching behind, and nothing it had set up.
-    const wakeSignals = options.wakeSignals ?? browserWakeSignals;
+    this.#unwake = listenWake(options.wakeSignals, () => this.#wake());
     try {
-      const unwake = wakeSignals ? wakeSignals(() => this.#wake()) : undefined;
-      // (Plain JavaScript may return no cleanup.)
-      if (typeof unwake === 'function') this.#unwake = unwake;
-      this.#sharing = options.shareAcrossTabs?.(this.#sharingFacts()) ?? null;
+      this.#sharing = options.shareAcrossTabs?.(this.#host) ?? null;
     } catch (error) {
       this.#unwake();
       throw error;
@@ -143,28 +162,8 @@ export class AccessManager extends EventDelivery {
   async updateToken(token: string): Promise<this> {
     if (this.closed) throw new ClosedError();
     this.supersede();
-    // The same token again is a no-op; unless an SDK refused it (`check` says so then).
-    if (this.#hold.token && token === this.#hold.token.jwt && !this.#hold.refusedNow()) return this;
-    const resets = this.resets;
-    try {
-      const checked = this.#hold.check(token);
-      const why = this.#whyNot(checked.token, false);
-      if (why) throw new StaleTokenError(`Token ${checked.token.id} ${why}.`);
-      this.#adopt(checked);
-      return this;
-    } catch (error) {
-      // A subscriber that heard tokenNotAdopted signed the user out, or closed: the caller hears
-      // why, the app that moved on hears nothing.
-      if (resets !== this.resets || this.closed) throw error;
-      this.report(error as AccessManagerError);
-      // Unless an error subscriber signed the user out (or closed): then nothing is fetched.
-      const expired = (error as AccessManagerError).code === 'token_expired';
-      if (expired && this.#refresher && resets === this.resets && !this.closed) {
-        this.refresh({ reason: 'expired' }).catch(noop);
-      }
-      this.publish();
-      throw error;
-    }
+    adoptPushed(this.#host, token);
+    return this;
   }
 
   /**
@@ -194,21 +193,8 @@ export class AccessManager extends EventDelivery {
    * a pushed token.
    */
   getToken(options: GetTokenOptions = {}): Promise<string> {
-    const refresher = this.#refresher;
-    return waitForToken(
-      {
-        clock: this.#clock,
-        closed: () => this.closed,
-        resets: () => this.resets,
-        held: () => this.#hold.held(),
-        refresh: refresher
-          ? (refresh) =>
-              refresher.failure ? Promise.reject(refresher.failure) : this.refresh(refresh)
-          : undefined,
-        states$: this.nextStates(),
-      },
-      options ?? {}, // `getToken(null)` (a JavaScript caller) is `getToken()`
-    );
+    // `getToken(null)` (a JavaScript caller) is `getToken()`.
+    return waitForToken(this.#host, options ?? {});
   }
 
   /**
@@ -218,40 +204,7 @@ export class AccessManager extends EventDelivery {
    * app hears it and pushes a new token. Resolves when the refresh does (push-only: at once).
    */
   reportSdkSignal(kind: 'willExpire' | 'expired'): Promise<unknown> {
-    const token = this.#hold.token;
-    const resets = this.resets;
-    if (this.closed) return Promise.reject(new ClosedError());
-    // Refused now, not already by another SDK (that one's tokenExpired was given).
-    const refused = kind === 'expired' && this.#hold.refuse();
-    if (refused) {
-      // Token after token refused, each adopted for the one refused before: not one gone stale.
-      const { refusals } = this.#hold;
-      if (refusals > 1) {
-        const why = `${refusals} tokens refused in a row, the last ${token}: is the token server's clock behind?`;
-        this.report(new TokenRefusedError(why, { retryable: true }));
-      }
-      this.publish();
-    }
-    // A subscriber that heard the refusal pushed a replacement: nothing more to do for it.
-    if (token && this.#hold.token !== token && resets === this.resets && !this.closed) {
-      return Promise.resolve();
-    }
-    // A subscriber that heard the refusal signed the user out: nothing to refresh for them.
-    if (resets !== this.resets)
-      return Promise.reject(new AbortedError('The AccessManager was reset.'));
-    if (this.#refresher) return this.refresh({ reason: 'sdk', force: kind === 'expired' });
-    const held = this.#hold.held();
-    // Once per token refused, and no warning for a token refused already.
-    if (held && (kind === 'expired' ? refused : !held.refused)) {
-      const { token } = held;
-      const expiresInMs = Math.max(0, held.expireAt - this.#clock.now());
-      this.emit(
-        kind === 'expired'
-          ? { type: 'tokenExpired', token, source: 'sdk' }
-          : { type: 'tokenWillExpire', token, expiresInMs, source: 'sdk' },
-      );
-    }
-    return Promise.resolve();
+    return reportSdkSignal(this.#host, kind);
   }
 
   /**
@@ -306,17 +259,6 @@ export class AccessManager extends EventDelivery {
     this.#sharing = null;
   }
 
-  /** Why a valid token is not adopted, in words; undefined when it is. */
-  #whyNot(token: AccessToken, refused: boolean): string | undefined {
-    const held = this.#hold.token;
-    const reason = decideAdoption(token, this.#hold.context(refused));
-    if (!reason) return undefined;
-    const why = reason === 'same_token' ? 'is the token held' : `expires sooner than ${held}`;
-    this.logger.info(`Not adopted: ${token} ${why}.`);
-    this.emit({ type: 'tokenNotAdopted', token, reason });
-    return why;
-  }
-
   #adopt(checked: CheckedToken, follower?: Plan): void {
     const { token } = checked;
     const replacesRefused = this.#hold.refusedNow();
@@ -326,39 +268,6 @@ export class AccessManager extends EventDelivery {
     this.#refresher?.adopted(token, replacesRefused);
     this.deliverAdoption(token);
     if (this.#hold.token === token) this.#reconcile();
-  }
-
-  #refresherFor(fetchToken: FetchToken): Refresher {
-    const hold = this.#hold;
-    const host: RefreshHost = {
-      hold,
-      closed: () => this.closed,
-      resets: () => this.resets,
-      whyNot: (token, refused) => this.#whyNot(token, refused),
-      adopt: (checked) => this.#adopt(checked),
-      report: (error) => this.report(error),
-      // The token fetched, and only it: not one a subscriber pushed during its adoption.
-      fetched: ({ jwt }) =>
-        hold.token && this.#sharing?.post({ jwt, offsetMs: sharedOffset(hold.skew) }),
-      retrying: (at) => this.#sharing?.retrying(at),
-      reconcile: () => this.#reconcile(),
-    };
-    return new Refresher({ ...this.#options, fetchToken, clock: this.#clock }, host, this.logger);
-  }
-
-  #sharingFacts(): SharingFacts {
-    return {
-      hold: this.#hold,
-      logger: this.logger,
-      identityAny: this.#options.identity === 'any',
-      closed: () => this.closed,
-      refused: () => !!this.#refresher?.flight?.refused,
-      adopt: (checked, plan) => this.#adopt(checked, plan),
-      estimate: (skew, plan) => {
-        if (this.#hold.estimate(skew, plan)) this.#reconcile();
-      },
-      retrying: (at) => this.#refresher?.heard(at),
-    };
   }
 
   #wake(): void {

@@ -35,8 +35,10 @@ export interface TokenSource {
    * not handed out, whatever its deadlines say); null when none is held.
    */
   held(): { token: AccessToken; expireAt: number; refused: boolean } | null;
-  /** A refresh, when the manager can fetch; undefined when it cannot (push-only). */
+  /** The manager's `refresh()` when it can fetch; undefined when it cannot (push-only). */
   refresh: ((options: { reason: RefreshReason; force: boolean }) => Promise<unknown>) | undefined;
+  /** The fatal failure that stopped fetching (a 401): rejected with, and nothing fetched. */
+  failure(): AccessManagerError | null;
   /** The states to come, without replay; completes when the manager closes. */
   readonly states$: Observable<AccessManagerState>;
 }
@@ -96,6 +98,8 @@ export async function waitForToken(source: TokenSource, options: GetTokenOptions
       if (fetched && source.refresh) {
         throw new TokenExpiredError('No token is valid long enough.');
       }
+      // After a fatal failure (a 401), nothing is fetched until the app asks for it.
+      if (source.refresh && source.failure()) throw source.failure();
       await Promise.race([
         stopping,
         source.refresh

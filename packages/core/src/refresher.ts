@@ -29,7 +29,7 @@ export interface RefreshHost {
    */
   fetched(token: AccessToken): void;
   /** This tab's refresh retries at `at` (local clock): tab sharing tells the other tabs. */
-  retrying(at: number): void;
+  tellRetry(at: number): void;
   reconcile(): void;
 }
 
@@ -223,7 +223,7 @@ export class Refresher {
     if (!(flight.refused || host.hold.refusedNow()) || !(next > now)) return false;
     this.#logger.info(`Next token fetch in ${Math.round(next - now)} ms.`);
     flight.defer(next);
-    host.retrying(next);
+    host.tellRetry(next);
     host.reconcile();
     return true;
   }
@@ -264,7 +264,7 @@ export class Refresher {
       if (flight.retryAt !== null && this.#peerAt <= flight.retryAt && peerUntil > now) {
         // Another tab retries sooner: this one waits for its outcome.
         flight.defer(Math.max(flight.retryAt, peerUntil));
-      } else if (flight.retryAt !== null) host.retrying(flight.retryAt);
+      } else if (flight.retryAt !== null) host.tellRetry(flight.retryAt);
       this.#logger.info(`Next token fetch in ${Math.round(delay)} ms.`);
     }
     // Reported once decided: a reset() or a token pushed from an error subscriber comes after

@@ -39,3 +39,16 @@ export const browserWakeSignals: WakeSignals = (onWake) => {
     for (const [target, type, listener] of listeners) target?.removeEventListener?.(type, listener);
   };
 };
+
+/**
+ * Subscribes `onWake` to `wakeSignals` (default: {@link browserWakeSignals}; `false`: none) and
+ * returns the cleanup, a no-op when it gave none (plain JavaScript may return nothing).
+ */
+export const listenWake = (
+  wakeSignals: WakeSignals | false | undefined,
+  onWake: () => void,
+): (() => void) => {
+  const unwake = (wakeSignals ?? browserWakeSignals) || undefined;
+  const cleanup = unwake?.(onWake);
+  return typeof cleanup === 'function' ? cleanup : () => {};
+};

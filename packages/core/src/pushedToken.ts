@@ -1,0 +1,53 @@
+import type { AccessToken } from './accessToken.js';
+import { type AccessManagerError, StaleTokenError } from './errors.js';
+import type { TokenHold } from './tokenHold.js';
+import type { CheckedToken } from './tokenPolicy.js';
+import type { RefreshReason } from './types.js';
+
+/** What a pushed token reads of the manager (its {@link TokenHold}), and asks of it. */
+export interface PushHost {
+  readonly hold: TokenHold;
+  closed(): boolean;
+  /** How many times the manager was reset (see `EventDelivery.resets`). */
+  resets(): number;
+  /** Why a valid token is not adopted, in words (and its `tokenNotAdopted`); undefined to adopt. */
+  whyNot(token: AccessToken, refused: boolean): string | undefined;
+  adopt(checked: CheckedToken): void;
+  report(error: AccessManagerError): void;
+  publish(): void;
+  /** The manager's `refresh()`; undefined without `fetchToken` (push-only). */
+  refresh: ((options: { reason: RefreshReason; force: boolean }) => Promise<unknown>) | undefined;
+}
+
+const noop = (): void => {};
+
+/**
+ * `AccessManager.updateToken`: checks a token the app pushed and adopts it, or throws why not (a
+ * typed error, also reported) and keeps the token held; an expired one starts a refresh when the
+ * manager can fetch. The same token again is a no-op, unless an SDK refused it. Synchronous, so
+ * that the token is held when `updateToken` returns its promise.
+ */
+export function adoptPushed(host: PushHost, token: string): void {
+  const { hold } = host;
+  if (hold.token && token === hold.token.jwt && !hold.refusedNow()) return;
+  const resets = host.resets();
+  // A subscriber that heard of it signed the user out, or closed: the app that moved on hears nothing.
+  const movedOn = () => resets !== host.resets() || host.closed();
+  try {
+    const checked = hold.check(token);
+    const why = host.whyNot(checked.token, false);
+    if (why) throw new StaleTokenError(`Token ${checked.token.id} ${why}.`);
+    host.adopt(checked);
+  } catch (error) {
+    // The caller hears why in any case.
+    if (movedOn()) throw error;
+    host.report(error as AccessManagerError);
+    // Unless an error subscriber signed the user out (or closed): then nothing is fetched.
+    const expired = (error as AccessManagerError).code === 'token_expired';
+    if (expired && host.refresh && !movedOn()) {
+      host.refresh({ reason: 'expired', force: false }).catch(noop);
+    }
+    host.publish();
+    throw error;
+  }
+}

@@ -1,0 +1,64 @@
+import { AbortedError, type AccessManagerError, ClosedError, TokenRefusedError } from './errors.js';
+import type { TokenHold } from './tokenHold.js';
+import type { AccessManagerEvent, RefreshReason } from './types.js';
+
+/** What an SDK's signal reads of the manager (its {@link TokenHold}), and asks of it. */
+export interface SignalHost {
+  readonly hold: TokenHold;
+  closed(): boolean;
+  /** How many times the manager was reset (see `EventDelivery.resets`). */
+  resets(): number;
+  report(error: AccessManagerError): void;
+  emit(event: AccessManagerEvent): void;
+  publish(): void;
+  /** The manager's `refresh()`; undefined without `fetchToken` (push-only). */
+  refresh: ((options: { reason: RefreshReason; force: boolean }) => Promise<unknown>) | undefined;
+}
+
+/**
+ * `AccessManager.reportSdkSignal`: what an attached SDK client said of the token it holds.
+ * `expired` marks the token refused (once, however many SDKs refuse it); then, with `fetchToken`,
+ * a refresh (forced when refused), or, push-only, the event for the app to act on: one
+ * `tokenExpired` per token refused, a `tokenWillExpire` unless the token was refused. A subscriber
+ * that hears the refusal and pushes a replacement ends it; one that signs out aborts it.
+ */
+export function reportSdkSignal(
+  host: SignalHost,
+  kind: 'willExpire' | 'expired',
+): Promise<unknown> {
+  const { hold } = host;
+  const token = hold.token;
+  const resets = host.resets();
+  if (host.closed()) return Promise.reject(new ClosedError());
+  // Refused now, not already by another SDK (that one's tokenExpired was given).
+  const refused = kind === 'expired' && hold.refuse();
+  if (refused) {
+    // Token after token refused, each adopted for the one refused before: not one gone stale.
+    const { refusals } = hold;
+    if (refusals > 1) {
+      const why = `${refusals} tokens refused in a row, the last ${token}: is the token server's clock behind?`;
+      host.report(new TokenRefusedError(why, { retryable: true }));
+    }
+    host.publish();
+  }
+  // A subscriber that heard the refusal pushed a replacement: nothing more to do for it.
+  if (token && hold.token !== token && resets === host.resets() && !host.closed()) {
+    return Promise.resolve();
+  }
+  // A subscriber that heard the refusal signed the user out: nothing to refresh for them.
+  if (resets !== host.resets())
+    return Promise.reject(new AbortedError('The AccessManager was reset.'));
+  if (host.refresh) return host.refresh({ reason: 'sdk', force: kind === 'expired' });
+  const held = hold.held();
+  // Once per token refused, and no warning for a token refused already.
+  if (held && (kind === 'expired' ? refused : !held.refused)) {
+    const { token } = held;
+    const expiresInMs = Math.max(0, held.expireAt - hold.now());
+    host.emit(
+      kind === 'expired'
+        ? { type: 'tokenExpired', token, source: 'sdk' }
+        : { type: 'tokenWillExpire', token, expiresInMs, source: 'sdk' },
+    );
+  }
+  return Promise.resolve();
+}

@@ -1,11 +1,8 @@
 // The token endpoint over loopback HTTP under load, against a bare node:http server that answers
 // a constant body of the same size, in the same run. Servers run in child processes on
 // 127.0.0.1, started and stopped here; each measurement is time-boxed.
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { median, printTable } from './fixtures.js';
+import { ask, headers, load as loadOn, start, stop } from './httpServers.js';
 
 const seconds = Number(process.env.BENCH_HTTP_SECONDS ?? 4);
 const rounds = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
@@ -17,27 +14,7 @@ const modes = {
   token: 'token endpoint, toNodeListener(createTokenHandler)',
   fetch: 'token endpoint, generic Request/Response adapter',
 };
-const serverFile = fileURLToPath(new URL('./http.server.js', import.meta.url));
-const headers = { authorization: 'Bearer alice' };
-
-async function start(mode) {
-  const child = fork(serverFile, [mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const [{ port }] = await once(child, 'message');
-  return { child, url: `http://127.0.0.1:${port}/token` };
-}
-
-async function ask(child, message) {
-  child.send(message);
-  const [answer] = await once(child, 'message');
-  return answer;
-}
-
-async function stop(child) {
-  child.send('stop');
-  await once(child, 'exit');
-}
-
-const load = (url, duration) => autocannon({ url, connections, pipelining: 1, duration, headers });
+const load = (url, duration) => loadOn(url, duration, connections);
 
 // Same answer size from every server, and a token from the endpoints, before any timing.
 const sizes = {};

@@ -8,12 +8,9 @@
 //
 // The candidate defaults to this workspace's build. BENCH_COMPARE_ROUNDS (default 20),
 // BENCH_HTTP_SECONDS (a burst, default 1) and BENCH_HTTP_CONNECTIONS (10) change the run.
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { median, printTable } from './fixtures.js';
+import { ask, headers, load as loadOn, start as startServer, stop } from './httpServers.js';
 
 const [baseline, candidate] = process.argv.slice(2);
 if (baseline === undefined) {
@@ -23,37 +20,20 @@ if (baseline === undefined) {
 const seconds = Number(process.env.BENCH_HTTP_SECONDS ?? 1);
 const rounds = Number(process.env.BENCH_COMPARE_ROUNDS ?? 20);
 const connections = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 10);
-const serverFile = fileURLToPath(new URL('./http.server.js', import.meta.url));
-const headers = { authorization: 'Bearer alice' };
 const builds = {
   baseline: resolve(baseline),
   candidate: candidate === undefined ? undefined : resolve(candidate),
 };
 
-async function start(module) {
+/** The token endpoint of the build at `module` (undefined: this workspace's). */
+function start(module) {
   const env = { ...process.env };
   if (module === undefined) delete env.BENCH_SERVER_MODULE;
   else env.BENCH_SERVER_MODULE = module;
-  const child = fork(serverFile, ['token'], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env,
-  });
-  const [{ port }] = await once(child, 'message');
-  return { child, url: `http://127.0.0.1:${port}/token` };
+  return startServer('token', env);
 }
 
-async function ask(child, message) {
-  child.send(message);
-  const [answer] = await once(child, 'message');
-  return answer;
-}
-
-async function stop(child) {
-  child.send('stop');
-  await once(child, 'exit');
-}
-
-const load = (url, duration) => autocannon({ url, connections, pipelining: 1, duration, headers });
+const load = (url, duration) => loadOn(url, duration, connections);
 
 const servers = {};
 for (const name of ['baseline', 'candidate']) {

@@ -3,12 +3,11 @@
 // the first hurts a user most. Each describe says whether it is a regression of 723dd4a/4d0bc15 (it passes with
 // packages/core/src checked out at their parents) or older. Public API only, fake timers.
 import { makeToken } from '@access-manager/testing';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AccessManager } from './accessManager.js';
+import { describe, expect, it, vi } from 'vitest';
 import { attachClient, type ClientSpec } from './attachClient.js';
 import { FetchFailedError } from './errors.js';
 import { controlledFetch } from './testing/controlledFetch.js';
-import type { AccessManagerOptions } from './types.js';
+import { onFakeTime } from './testing/onFakeTime.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 const nowS = () => Math.floor(Date.now() / 1000);
@@ -16,19 +15,7 @@ const flush = () => vi.advanceTimersByTimeAsync(0);
 const noop = () => {};
 const grants = { chat: { service_sid: 'IS1' } };
 
-const cleanup: Array<() => void> = [];
-beforeEach(() => {
-  vi.useFakeTimers({ now: T0 });
-});
-afterEach(() => {
-  for (const step of cleanup.splice(0)) step();
-  vi.useRealTimers();
-});
-const managed = (options: AccessManagerOptions = {}) => {
-  const manager = new AccessManager({ wakeSignals: false, random: () => 0.5, ...options });
-  cleanup.push(() => manager.close());
-  return manager;
-};
+const { cleanup, managed } = onFakeTime(T0, { wakeSignals: false, random: () => 0.5 });
 
 describe('1. close() from a subscriber of the adoption a refresh ended with (older: 4d0bc15 fixed reset() only)', () => {
   it('refresh() does not resolve with the token of the user a guard closed the manager on', async () => {

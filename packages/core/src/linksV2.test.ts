@@ -1,11 +1,11 @@
 // Client links v2 (issue 9): the signal table, the factory form, and each stall fixed, with a
 // test that fails on the code before (commit 3f39e23).
 import { makeToken } from '@access-manager/testing';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AccessManager } from './accessManager.js';
+import { describe, expect, it, vi } from 'vitest';
 import { attachClient, type ClientLinkState, type ClientSpec } from './attachClient.js';
 import { decideSignal, type SignalAction, type SignalFacts } from './clientSignal.js';
 import { combineLinks } from './combineLinks.js';
+import { onFakeTime } from './testing/onFakeTime.js';
 import type { FetchToken } from './types.js';
 
 describe('decideSignal, as a table', () => {
@@ -105,22 +105,7 @@ const spec: ClientSpec<StandInClient> = {
   },
 };
 
-const cleanup: Array<() => void> = [];
-beforeEach(() => {
-  vi.useFakeTimers({ now: T0 });
-});
-afterEach(() => {
-  for (const step of cleanup.splice(0)) step();
-  expect(vi.getTimerCount()).toBe(0);
-  vi.useRealTimers();
-});
-const managed = (options: ConstructorParameters<typeof AccessManager>[0] = {}) => {
-  const manager = new AccessManager(
-    typeof options === 'string' ? options : { wakeSignals: false, random: () => 0.5, ...options },
-  );
-  cleanup.push(() => manager.close());
-  return manager;
-};
+const { cleanup, managed } = onFakeTime(T0, { wakeSignals: false, random: () => 0.5 });
 
 describe('the factory form', () => {
   it('creates the client with a token valid long enough, knows what it holds, and never pushes it again', async () => {

@@ -4,9 +4,9 @@
 // API only, fake timers. Each test says whether it passes on 87792fc (a regression) or not
 // (older than the refactor).
 import { makeToken } from '@access-manager/testing';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AccessManager } from './accessManager.js';
+import { describe, expect, it, vi } from 'vitest';
 import { attachClient, type ClientLinkState, type ClientSpec } from './attachClient.js';
+import { onFakeTime } from './testing/onFakeTime.js';
 import { type TwilsockClientLike, twilsockSpec } from './twilsockSpec.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
@@ -16,20 +16,7 @@ const grants = { chat: { service_sid: 'IS1' } };
 const tokenFor = (identity: string, iatOffsetS = 0, ttl = 3600) =>
   makeToken({ identity, iat: nowS() + iatOffsetS, ttl, grants });
 
-const cleanup: Array<() => void> = [];
-beforeEach(() => {
-  vi.useFakeTimers({ now: T0 });
-});
-afterEach(() => {
-  for (const step of cleanup.splice(0)) step();
-  expect(vi.getTimerCount()).toBe(0);
-  vi.useRealTimers();
-});
-const managed = (options: Exclude<ConstructorParameters<typeof AccessManager>[0], string> = {}) => {
-  const manager = new AccessManager({ wakeSignals: false, random: () => 0.5, ...options });
-  cleanup.push(() => manager.close());
-  return manager;
-};
+const { cleanup, managed } = onFakeTime(T0, { wakeSignals: false, random: () => 0.5 });
 
 describe('finding 1 (older than the refactor): a twilsock client’s failed push asks a push-only app for a new token', () => {
   it('Conversations on a push-only manager: after a failed push, the app hears tokenWillExpire or tokenExpired (source sdk)', async () => {

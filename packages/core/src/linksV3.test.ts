@@ -1,10 +1,10 @@
 // Client links v3 (issue 16): each break found at the seams between lifecycles, as a named test
 // that fails on the code before (main at 9f56fb3), public API only, fake timers.
 import { makeToken } from '@access-manager/testing';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AccessManager } from './accessManager.js';
+import { describe, expect, it, vi } from 'vitest';
 import { attachClient, type ClientSignal, type ClientSpec } from './attachClient.js';
 import { combineLinks } from './combineLinks.js';
+import { onFakeTime } from './testing/onFakeTime.js';
 import type { FetchToken } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
@@ -75,20 +75,7 @@ function deferredFactory() {
   return { factory, made, pending, calls: () => made.length + pending.length };
 }
 
-const cleanup: Array<() => void> = [];
-beforeEach(() => {
-  vi.useFakeTimers({ now: T0 });
-});
-afterEach(() => {
-  for (const step of cleanup.splice(0)) step();
-  expect(vi.getTimerCount()).toBe(0);
-  vi.useRealTimers();
-});
-const managed = (options: Exclude<ConstructorParameters<typeof AccessManager>[0], string> = {}) => {
-  const manager = new AccessManager({ wakeSignals: false, random: () => 0.5, ...options });
-  cleanup.push(() => manager.close());
-  return manager;
-};
+const { cleanup, managed } = onFakeTime(T0, { wakeSignals: false, random: () => 0.5 });
 
 describe('a signed-out user’s client never lives on with the next user’s token', () => {
   it('reset() while the factory runs, then a token for bob: alice’s client is shut down and given nothing', async () => {

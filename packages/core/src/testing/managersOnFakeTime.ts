@@ -1,26 +1,15 @@
 // Test support, not published: managers made on fake timers, each closed after its test.
-import { afterEach, beforeEach, expect, vi } from 'vitest';
-import { AccessManager } from '../accessManager.js';
+import type { AccessManager } from '../accessManager.js';
+import { onFakeTime } from './onFakeTime.js';
 
 /**
  * Puts each test of the file (or `describe`) on fake timers starting at `now`, and returns the
  * way to make managers there. After each test every manager made is closed, and no timer may be
- * left: teardown is part of what every test checks.
+ * left: teardown is part of what every test checks (see {@link onFakeTime}).
  */
-export function managersOnFakeTime(now: number) {
-  let managers: AccessManager[] = [];
-  beforeEach(() => {
-    vi.useFakeTimers({ now });
-  });
-  afterEach(() => {
-    for (const manager of managers) manager.close();
-    managers = [];
-    expect(vi.getTimerCount()).toBe(0);
-    vi.useRealTimers();
-  });
-  return (...args: ConstructorParameters<typeof AccessManager>): AccessManager => {
-    const manager = new AccessManager(...args);
-    managers.push(manager);
-    return manager;
-  };
+export function managersOnFakeTime(
+  now: number,
+): (...args: ConstructorParameters<typeof AccessManager>) => AccessManager {
+  const { managed } = onFakeTime(now);
+  return (init) => managed(init);
 }

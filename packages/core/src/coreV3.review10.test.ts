@@ -65,8 +65,8 @@ describe('1. a push-only app whose answer to a refusal failed (regression of 15c
     // Where: accessManager.ts reportSdkSignal, push-only branch (`kind === 'expired' ? refused`),
     // with tokenHold.ts passed() (refused, push-only: both events marked given).
     // Fix: dedupe by time, not for ever: one prompt per token within a cooldown (the links'
-    // signalCooldownMs, 10 s), and another when an SDK says so again after it (finding 2's
-    // two SDKs of one moment still make one prompt; review9's test still passes).
+    // signalCooldownMs, 10 s), and another when an SDK says so again after it (two SDKs that
+    // refuse at one moment still make one prompt: review9's second test still passes).
     const a = makeToken({ jti: 'a', iat: nowS(), ttl: 3600, grants });
     const manager = managed({ token: a });
     const events = heard(manager);

@@ -41,6 +41,8 @@ class World {
   /** Each token on token$ with the time it came: the adoption order. */
   readonly adopted: AccessToken[] = [];
   readonly events: AccessManagerEvent[] = [];
+  /** When each of `events` came (fake clock). */
+  readonly eventTimes: number[] = [];
   readonly subscriptions: Subscription[] = [];
   /** Tokens the world made that a manager must never adopt. */
   readonly bad = new Set<string>();
@@ -98,7 +100,10 @@ class World {
         expect(token.identity).toBe(this.identity);
         this.adopted.push(token);
       }),
-      this.manager.events$.subscribe((event) => this.events.push(event)),
+      this.manager.events$.subscribe((event) => {
+        this.events.push(event);
+        this.eventTimes.push(Date.now());
+      }),
     );
   }
 
@@ -153,12 +158,21 @@ class World {
     const whole = (token: AccessToken) => !this.interrupted.has(token);
     const updated = this.events.flatMap((e) => (e.type === 'tokenUpdated' ? [e.token] : []));
     expect(updated.filter(whole)).toEqual(this.adopted.filter(whole));
-    // For a token, the manager's tokenWillExpire comes before its tokenExpired.
-    const warned = new Set<AccessToken>();
-    for (const event of this.events) {
-      if (event.type === 'tokenWillExpire') warned.add(event.token);
-      if (event.type === 'tokenExpired' && event.source === 'manager') {
-        expect(warned.has(event.token)).toBe(true);
+    // For a token, the manager's tokenWillExpire comes before its tokenExpired; no warning from
+    // any source comes after a tokenExpired; and two tokenExpired are 10 s apart at least (what
+    // SDKs and the manager say at one moment is said once; review10).
+    const warned = new Set<string>();
+    const expiredAt = new Map<string, number>();
+    for (const [i, event] of this.events.entries()) {
+      const at = this.eventTimes[i] as number;
+      if (event.type === 'tokenWillExpire') {
+        expect(expiredAt.has(event.token.jwt)).toBe(false);
+        warned.add(event.token.jwt);
+      }
+      if (event.type === 'tokenExpired') {
+        if (event.source === 'manager') expect(warned.has(event.token.jwt)).toBe(true);
+        expect(at - (expiredAt.get(event.token.jwt) ?? -Infinity)).toBeGreaterThanOrEqual(10_000);
+        expiredAt.set(event.token.jwt, at);
       }
     }
     // A late subscriber gets the current state and token at once.

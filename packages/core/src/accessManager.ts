@@ -126,9 +126,11 @@ export class AccessManager extends EventDelivery {
     this.#reconcile();
   }
 
-  /** True when the token held has expired; false while none is held (as in twilio-common). */
+  /** True when the token held has expired, or an SDK refused it; false while none is held (as in twilio-common). */
   get isExpired(): boolean {
-    return !!this.#hold.deadlines && this.#clock.now() >= this.#hold.deadlines.expireAt;
+    const { deadlines } = this.#hold;
+    // An SDK refused it: expired on the server's clock, whatever the estimate says.
+    return !!deadlines && (this.#clock.now() >= deadlines.expireAt || this.#hold.refusedNow());
   }
 
   /**

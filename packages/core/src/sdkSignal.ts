@@ -16,10 +16,18 @@ export interface SignalHost {
 }
 
 /**
+ * Push-only, an SDK's signal within this long after the app was told the same of the token (by
+ * another SDK, or by the manager's own deadline) is the same news; after it, news again (the app's
+ * answer may have failed). The links' own default `signalCooldownMs`.
+ */
+const SAID_AGAIN_MS = 10_000;
+
+/**
  * `AccessManager.reportSdkSignal`: what an attached SDK client said of the token it holds.
  * `expired` marks the token refused (once, however many SDKs refuse it); then, with `fetchToken`,
- * a refresh (forced when refused), or, push-only, the event for the app to act on: one
- * `tokenExpired` per token refused, a `tokenWillExpire` unless the token was refused. A subscriber
+ * a refresh (forced when refused), or, push-only, the event for the app to act on: at most one
+ * `tokenExpired`, and one `tokenWillExpire`, per token within `SAID_AGAIN_MS` whoever said it
+ * first (the manager's deadline or an SDK); no warning after a token's `tokenExpired`. A subscriber
  * that hears the refusal and pushes a replacement ends it; one that signs out aborts it.
  */
 export function reportSdkSignal(
@@ -50,14 +58,15 @@ export function reportSdkSignal(
     return Promise.reject(new AbortedError('The AccessManager was reset.'));
   if (host.refresh) return host.refresh({ reason: 'sdk', force: kind === 'expired' });
   const held = hold.held();
-  // Once per token refused, and no warning for a token refused already.
-  if (held && (kind === 'expired' ? refused : !held.refused)) {
+  // Push-only, the app is asked: once for what SDKs say at one moment, again when they say it again.
+  const type = kind === 'expired' ? 'tokenExpired' : 'tokenWillExpire';
+  if (held && hold.tell(type, SAID_AGAIN_MS)) {
     const { token } = held;
     const expiresInMs = Math.max(0, held.expireAt - hold.now());
     host.emit(
-      kind === 'expired'
-        ? { type: 'tokenExpired', token, source: 'sdk' }
-        : { type: 'tokenWillExpire', token, expiresInMs, source: 'sdk' },
+      type === 'tokenExpired'
+        ? { type, token, source: 'sdk' }
+        : { type, token, expiresInMs, source: 'sdk' },
     );
   }
   return Promise.resolve();

@@ -31,9 +31,11 @@ export class TokenHold {
   skew: ClockSkew = initialSkew;
   /** Tokens adopted so far: orders fetches and adoptions without trusting the wall clock. */
   adoptions = 0;
-  /** Whether the held token's `tokenWillExpire` and `tokenExpired` were given (`passed`). */
+  /** Whether the held token's `tokenWillExpire` and `tokenExpired` were given (`passed`, `tell`). */
   #warned = false;
   #expired = false;
+  /** When the app was last told each of them about the held token, from any source (`tell`). */
+  #toldAt: Record<DeadlineEvent['type'], number> = { tokenWillExpire: -1e15, tokenExpired: -1e15 };
   /**
    * The token an SDK refused (`reportSdkSignal('expired')`), while it is the one held: the state
    * says `expired` whatever its deadlines say. Another token adopted clears it.
@@ -113,6 +115,7 @@ export class TokenHold {
     this.skew = skew;
     this.anchor ??= token;
     this.#warned = this.#expired = false;
+    this.#toldAt = { tokenWillExpire: -1e15, tokenExpired: -1e15 };
     this.#plan(token, follower);
     this.adoptions++;
   }
@@ -134,15 +137,36 @@ export class TokenHold {
     // `reportSdkSignal`): no deadline event of its own about that token after it.
     if (this.refusedNow() && !this.#options.fetchToken) this.#warned = this.#expired = true;
     if (!this.#warned && now >= deadlines.warnAt) {
-      this.#warned = true;
+      this.#told('tokenWillExpire', now);
       const expiresInMs = Math.max(0, deadlines.expireAt - now);
       return { type: 'tokenWillExpire', token, expiresInMs, source: 'manager' };
     }
     if (!this.#expired && now >= deadlines.expireAt) {
-      this.#expired = true;
+      this.#told('tokenExpired', now);
       return { type: 'tokenExpired', token, source: 'manager' };
     }
     return undefined;
+  }
+
+  /**
+   * The app is told `type` about the held token now, unless it was told the same within
+   * `cooldownMs` (two SDKs that say it at one moment, or one right after the manager's own
+   * deadline): true when it is, and the event is then marked given (`tokenExpired` marks the
+   * warning too). Never a warning after the token's `tokenExpired`, or for a token an SDK refused.
+   */
+  tell(type: DeadlineEvent['type'], cooldownMs: number): boolean {
+    const now = this.now();
+    if (now - this.#toldAt[type] < cooldownMs) return false;
+    if (type === 'tokenWillExpire' && (this.#expired || this.refusedNow())) return false;
+    this.#told(type, now);
+    return true;
+  }
+
+  /** Marks `type` given for the held token at `now` (`tokenExpired`: the warning too). */
+  #told(type: DeadlineEvent['type'], now: number): void {
+    this.#toldAt[type] = now;
+    this.#warned = true;
+    if (type === 'tokenExpired') this.#expired = true;
   }
 
   /** The next deadline of the held token still to come: its events', and its refresh point's when `plans`. */
@@ -216,12 +240,8 @@ export class TokenHold {
       refreshBeforeMs: options.refreshBeforeMs,
       random: options.random ?? Math.random,
     });
+    // An event already given for the token stands when its deadlines move (a new estimate of the
+    // server's clock): never a second warning, nor a warning after its tokenExpired.
     this.deadlines = follower ? follower(deadlines) : deadlines;
-    // An event already given stands only while its deadline is still behind us; for a token an
-    // SDK refused, always (its answer fetched again moves the estimate: no second warning).
-    if (this.refused !== token) {
-      this.#warned &&= now >= deadlines.warnAt;
-      this.#expired &&= now >= deadlines.expireAt;
-    }
   }
 }

@@ -30,11 +30,13 @@ export type {
 /**
  * Keeps one SDK client supplied with the manager's token. Given a factory, the link creates the
  * client itself with a token valid long enough (so it knows what the client holds from birth),
- * readies it (`spec.start`), makes a new one when the manager's identity changes, and after a
- * sign-out (`reset()`) waits for the next user's token; given a client, it keeps that one. Each
- * client is one {@link ClientGeneration}: it pushes every adopted token the client does not hold
- * yet (never two pushes at once), retries a failed push with backoff while the token is valid,
- * and turns the client's expiry signals into one shared refresh; once retired, nothing of it acts.
+ * readies it (`spec.start`), tries again after a backoff when making or readying it fails or
+ * takes longer than `startTimeoutMs`, makes a new one when the manager's identity changes, and
+ * after a sign-out (`reset()`) waits for the next user's token; given a client, it keeps that
+ * one. Each client is one {@link ClientGeneration}: it pushes every adopted token the client does
+ * not hold yet (never two pushes at once), retries a failed push with backoff while the token is
+ * valid, and turns the client's expiry signals into one shared refresh; once retired, nothing of
+ * it acts.
  * Throws `missing_grant` when the manager's token lacks `spec.grant`; attaching is atomic.
  *
  * @example
@@ -111,7 +113,7 @@ export function attachClient<Client>(
     const gen = clientGeneration(manager, spec, options, clock, set, false);
     gen.identity = clientIdentity;
     gen.bind(client as Client, jwt);
-    gen.live = true;
+    gen.begin();
     gen.follow(before?.inFlight);
     generation = gen;
     return gen;
@@ -164,21 +166,25 @@ export function attachClient<Client>(
     }
     if (gen.stale()) return restart(gen);
     gen.identity = parseToken(jwt)?.identity;
+    // A factory or a start that never settles (a network call that hangs) fails the generation
+    // after startTimeoutMs; what either answers later finds it retired, below.
+    gen.deadline((error) => failed(gen, error));
     let made: Client | undefined;
     try {
       made = await factory(jwt);
-      // The manager may have moved on meanwhile: that user's client is ended, never given another's token.
+      // Timed out, or the manager moved on meanwhile: that client is ended, never listened to
+      // nor given a token.
       if (gen.stale()) {
         gen.shutdown(made);
         return restart(gen);
       }
       gen.bind(made, jwt); // from here, its listeners are in place (Voice: `error`)
-      if (spec.start) await gen.start();
+      await spec.start?.(made);
     } catch (error) {
       return failed(gen, error, made);
     }
     if (gen.stale()) return restart(gen);
-    gen.live = true;
+    gen.begin();
     failures = 0;
     client = made;
     set({ status: 'synced', token: gen.held, lastError: undefined });

@@ -297,15 +297,17 @@ export function clientGeneration<Client>(
         throw error;
       }
     },
-    start() {
+    deadline(expire) {
+      // (`timer` is free until the client is live: only pushes wait on it.)
       const timeoutMs = options.startTimeoutMs ?? 30_000;
-      return new Promise((resolve, reject) => {
-        timer = limit(
-          () => reject(new ClientStartError(`${spec.name} was not ready within ${timeoutMs} ms.`)),
-          timeoutMs,
-        );
-        Promise.resolve(spec.start?.(gen.client as Client)).then(resolve, reject);
-      }).finally(() => clock.clearTimeout(timer));
+      timer = limit(
+        () => expire(new ClientStartError(`${spec.name} was not ready within ${timeoutMs} ms.`)),
+        timeoutMs,
+      );
+    },
+    begin() {
+      gen.live = true;
+      clock.clearTimeout(timer);
     },
     follow(pending) {
       if (pending) track(pending, deliver);

@@ -1,9 +1,11 @@
 import { AccessManagerError, type AccessManagerErrorOptions } from './errors.js';
 
 /**
- * A factory link's new client could not be readied: its factory threw, or `spec.start` (Voice:
- * `register()`) rejected or did not settle within `startTimeoutMs`. The client was shut down; the
- * link makes a new one after a backoff. `twilioCode`: the SDK's error code, when it gave one.
+ * A factory link's new client could not be made or readied: its factory threw or rejected,
+ * `spec.start` (Voice: `register()`) rejected, or the two did not settle within `startTimeoutMs`
+ * (a factory whose network call hangs). The client was shut down (one that comes late is shut
+ * down as it comes); the link makes a new one after a backoff. `twilioCode`: the SDK's error
+ * code, when it gave one.
  *
  * @example
  * ```ts

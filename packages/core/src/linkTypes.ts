@@ -36,8 +36,9 @@ export interface ClientSpec<Client> {
   listen?(client: Client, signal: (kind: ClientSignal) => void): () => void;
   /**
    * Factory form: readies a new client, after `listen` (Voice: `register()`, with its `error`
-   * listener in place). A rejection, or no answer within `startTimeoutMs`, ends that client: the
-   * link reports a `client_start_failed` error and makes a new one after a backoff.
+   * listener in place). A rejection, or no answer within `startTimeoutMs` of the factory's call,
+   * ends that client: the link reports a `client_start_failed` error and makes a new one after a
+   * backoff.
    */
   start?(client: Client): PromiseLike<unknown>;
   /** Called after the client took a token (Voice registers a Device again after a refusal). */
@@ -80,7 +81,15 @@ export interface AttachOptions {
   minValidityMs?: number;
   /** Each `updateToken` call counts as failed after this long; default 15 000 (`Infinity`: no limit). */
   pushTimeoutMs?: number;
-  /** Factory form: `spec.start` (Voice: `register()`) counts as failed after this long; default 30 000 (`Infinity`: no limit). */
+  /**
+   * Factory form: making a client and readying it (the factory, then `spec.start`, Voice's
+   * `register()`) count as failed after this long from the factory's call, both together; default
+   * 30 000 (`Infinity`: no limit, the link waits for ever). One limit, not one each: to the app
+   * both are the link's `creating`, and its question is how long until it hears that no client
+   * could be had. A factory that never settles (its network call hangs) is then a failed start:
+   * `retrying` with a `ClientStartError`, and the factory is called again after the backoff; a
+   * client it resolves with later is shut down, and a late rejection is ignored.
+   */
   startTimeoutMs?: number;
   /** Backoff between failed pushes, and between failed creations; default 1 000 to 30 000 ms, full jitter. */
   retry?: RetryOptions;
@@ -169,10 +178,13 @@ export interface ClientGeneration<Client> {
   /** Takes the client and listens to it; on a throw, undoes what was done and rethrows. */
   bind(client: Client, jwt: string | undefined): void;
   /**
-   * Factory form: readies the client (`spec.start`, Voice's `register()`), after `bind`: rejects
-   * with what it rejected with, or with a `ClientStartError` after `startTimeoutMs`.
+   * Factory form: arms the time limit of making the client and readying it (`startTimeoutMs`,
+   * from the factory's call): `expire` gets a `ClientStartError` unless the generation is live
+   * (`begin`) or retired by then.
    */
-  start(): Promise<unknown>;
+  deadline(expire: (error: Error) => void): void;
+  /** From now the client takes pushes (and the time limit of its creation is off). */
+  begin(): void;
   /** Waits for a push that the generation before left in flight on this same client. */
   follow(pending: Promise<unknown> | undefined): void;
   /** The manager's newest token: pushed at once unless the client holds it. */

@@ -1,11 +1,13 @@
 // The model-based test of client links (issue 16): a manager and two links, one in the factory
 // form (with a start step, as Voice's register) and one over a client the app created, driven by
 // random sequences of the public calls and of the outside world's answers (fetches, factories,
-// pushes and starts that resolve, reject or hang), SDK signals from live and retired clients, time
-// passing and sleeping, detach and close; and re-entrant ones: a state$ or client$ subscriber that
-// detaches or signs out at the next change, a client that signals from within updateToken; and the
-// app attaching a client it holds as a further link at any point (after a sign-out too). After
-// every step the invariants below are checked (with each link's timers counted through its clock).
+// pushes and starts that resolve, reject or hang; a factory's or a start's answer after the link
+// gave up on it, its time limit passed, checked to change nothing but that client's shutdown), SDK
+// signals from live and retired clients, time passing and sleeping, detach and close; and
+// re-entrant ones: a state$ or client$ subscriber that detaches or signs out at the next change, a
+// client that signals from within updateToken; and the app attaching a client it holds as a
+// further link at any point (after a sign-out too). After every step the invariants below are
+// checked (with each link's timers counted through its clock).
 // CI: a fixed seed and 1,000 runs; LINKS_MODEL_RUNS=10000 (and LINKS_MODEL_SEED) for more.
 import { makeToken } from '@access-manager/testing';
 import fc from 'fast-check';
@@ -23,6 +25,8 @@ const RUNS = Number(process.env['LINKS_MODEL_RUNS'] ?? 1_000);
 const SEED = Number(process.env['LINKS_MODEL_SEED'] ?? 16);
 const T0 = Date.UTC(2026, 0, 1, 12);
 const PUSH_TIMEOUT_MS = 15_000;
+/** The factory link's startTimeoutMs (its default): making and starting a client, together. */
+const START_TIMEOUT_MS = 30_000;
 const grants = { chat: { service_sid: 'IS1' } };
 type User = 'alice' | 'bob';
 
@@ -46,6 +50,18 @@ interface ModelClient {
   signal: ((kind: ClientSignal) => void) | undefined;
   /** A signal it sends from within its next updateToken, before that returns (an SDK that emits at once). */
   signalDuringPush: ClientSignal | undefined;
+  /** A factory client: when (timer time) the factory call that made it began. */
+  calledAt?: number;
+}
+
+/** A call of the factory link's factory, until a step answers it (or lets it hang for ever). */
+interface FactoryCall {
+  jwt: string;
+  /** Timer time of the call, and the manager's `resets` then. */
+  at: number;
+  resets: number;
+  resolve: (c: ModelClient) => void;
+  reject: (e: unknown) => void;
 }
 
 type Link = ClientLink<ModelClient>;
@@ -76,11 +92,12 @@ const countingClock = () => {
 class World {
   readonly violations: string[] = [];
   readonly clients: ModelClient[] = [];
-  readonly factoryCalls: Array<{
-    jwt: string;
-    resolve: (c: ModelClient) => void;
-    reject: (e: unknown) => void;
-  }> = [];
+  readonly factoryCalls: FactoryCall[] = [];
+  lastCall: FactoryCall | undefined;
+  /** Timer time: what the steps advanced the fake timers by (a sleep moves clocks, not timers). */
+  elapsed = 0;
+  /** Every client the factory link emitted on client$. */
+  readonly emitted = new Set<ModelClient>();
   readonly fetches: Array<{ resolve: (jwt: string) => void; reject: (e: unknown) => void }> = [];
   fetchCount = 0;
   fetchAllowed = true;
@@ -114,9 +131,11 @@ class World {
         this.manager,
         (jwt) => {
           if (this.detached[0]) this.fail('the factory was called after detach');
-          return new Promise<ModelClient>((resolve, reject) =>
-            this.factoryCalls.push({ jwt, resolve, reject }),
-          );
+          return new Promise<ModelClient>((resolve, reject) => {
+            const { resets } = this.manager.getState();
+            this.lastCall = { jwt, at: this.elapsed, resets, resolve, reject };
+            this.factoryCalls.push(this.lastCall);
+          });
         },
         {
           ...spec,
@@ -136,6 +155,20 @@ class World {
       }),
     ];
     for (const link of this.links) this.observe(link);
+    this.links[0].client$.subscribe((client) => this.emitted.add(client));
+  }
+
+  /**
+   * Whether the factory link has certainly given up on this call: detached, called its factory
+   * again since, signed out since, or the call's time limit has passed (all retire its generation).
+   */
+  gaveUp(call: FactoryCall): boolean {
+    return (
+      !!this.detached[0] ||
+      call !== this.lastCall ||
+      call.resets !== this.manager.getState().resets ||
+      this.elapsed - call.at >= START_TIMEOUT_MS
+    );
   }
 
   fail(what: string): void {
@@ -233,13 +266,14 @@ class World {
     return client.shutdowns > 0 || !!this.detached[client.link];
   }
 
-  /** What a step from a retired client must leave as it was. */
-  snapshot(): string {
+  /** What a step from a retired client must leave as it was (of the first `count` clients). */
+  snapshot(count = this.clients.length): string {
+    const clients = this.clients.slice(0, count);
     return JSON.stringify({
       fetches: this.fetchCount,
       states: this.links.map((l) => l.getState()),
-      pushes: this.clients.map((c) => c.pushSeq),
-      shutdowns: this.clients.map((c) => c.shutdowns),
+      pushes: clients.map((c) => c.pushSeq),
+      shutdowns: clients.map((c) => c.shutdowns),
     });
   }
 
@@ -365,13 +399,28 @@ const steps = [
         else fetch?.reject(new Error('token server down'));
       }),
   ),
-  outcome.map(
-    (o) =>
-      new Step(`factory ${o}s`, (w) => {
-        const call = w.factoryCalls.shift();
-        if (!call) return;
-        if (o === 'resolve') call.resolve(w.client(0, call.jwt));
-        else call.reject(new Error('factory failed'));
+  fc.tuple(pick, fc.constantFrom('resolve', 'reject', 'hang')).map(
+    ([i, o]) =>
+      new Step(`factory call #${i} ${o === 'hang' ? 'hangs for ever' : `${o}s`}`, async (w) => {
+        const [call] = w.factoryCalls.splice(i % Math.max(1, w.factoryCalls.length), 1);
+        if (!call || o === 'hang') return;
+        const gaveUp = w.gaveUp(call);
+        const count = w.clients.length;
+        const before = w.snapshot();
+        let made: ModelClient | undefined;
+        if (o === 'resolve') {
+          made = w.client(0, call.jwt);
+          made.calledAt = call.at;
+          call.resolve(made);
+        } else call.reject(new Error('factory failed'));
+        if (!gaveUp) return;
+        // A late answer: the client is shut down at once and nothing else changes (no error).
+        await vi.advanceTimersByTimeAsync(0);
+        if (made && (made.shutdowns !== 1 || made.signal || made.start || made.pushSeq)) {
+          w.fail(`late client ${made.id} was not only shut down`);
+        }
+        if (made && w.emitted.has(made)) w.fail(`late client ${made.id} was emitted on client$`);
+        if (w.snapshot(count) !== before) w.fail(`a late factory ${o} changed something`);
       }),
   ),
   fc.tuple(pick, outcome).map(
@@ -383,6 +432,15 @@ const steps = [
         client.start = undefined;
         if (o === 'resolve') start.resolve();
         else start.reject(Object.assign(new Error('register refused'), { code: 31204 }));
+        // Past the time limit of making and starting it, the link gave up on this client.
+        if (w.elapsed - (client.calledAt ?? w.elapsed) >= START_TIMEOUT_MS) {
+          return vi.advanceTimersByTimeAsync(0).then(() => {
+            if (client.shutdowns !== 1 || w.links[0].client === client) {
+              w.fail(`client ${client.id}, started after its time limit, is kept`);
+            }
+          });
+        }
+        return undefined;
       }),
   ),
   fc.tuple(pick, outcome).map(
@@ -394,9 +452,13 @@ const steps = [
         else push?.reject(new Error('socket closed'));
       }),
   ),
-  fc
-    .constantFrom(1_000, 5_000, 15_000, 31_000, 61_000, 1_800_000)
-    .map((ms) => new Step(`${ms} ms pass`, () => vi.advanceTimersByTimeAsync(ms))),
+  fc.constantFrom(1_000, 5_000, 15_000, 31_000, 61_000, 1_800_000).map(
+    (ms) =>
+      new Step(`${ms} ms pass`, (w) => {
+        w.elapsed += ms;
+        return vi.advanceTimersByTimeAsync(ms);
+      }),
+  ),
   fc.constantFrom(600_000, 3_600_000).map(
     (ms) =>
       new Step(`a ${ms} ms sleep`, () => {

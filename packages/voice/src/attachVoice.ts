@@ -173,9 +173,9 @@ const voiceSpec: ClientSpec<VoiceDeviceLike> = {
  * attaching: a token pushed meanwhile would re-register it twice), makes a new one for a new
  * user and destroys it on sign-out and detach. The link's `error` listener is in place before
  * `register()` is called; a `register()` that fails (the Device's `error`, such as a refused token
- * or signaling out of reach) or does not settle within `startTimeoutMs` (default 30 s) ends that
- * Device, shows `retrying` with a `ClientStartError` (`twilioCode`) in the link's state, and a new
- * Device is made after a backoff. After a 20104 / 31205 refusal, a Device that was registered is
+ * or signaling out of reach) or does not settle within `startTimeoutMs` (default 30 s from the
+ * factory's call) ends that Device, shows `retrying` with a `ClientStartError` (`twilioCode`) in
+ * the link's state, and a new Device is made after a backoff. After a 20104 / 31205 refusal, a Device that was registered is
  * registered again once it holds a fresh token (the SDK stops by itself).
  *
  * @param options `token` (client form) defaults to `device.token`, the token the Device holds.

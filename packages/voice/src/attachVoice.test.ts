@@ -348,3 +348,48 @@ describe('attachVoice, factory form, while signaling refuses or never answers re
     await fake.close();
   }, 10_000);
 });
+
+// Issue 17's open finding: an async factory whose network call hangs.
+describe('attachVoice, factory form, while the factory does not answer in time', () => {
+  it('the real Device: one given after startTimeoutMs is destroyed at once and never registered; the next one is, and the link is synced', async () => {
+    const fake = await startChunderFake();
+    const manager = new AccessManager({ token: token(), wakeSignals: false });
+    const made: Device[] = [];
+    const registered: Device[] = [];
+    let giveLate: (() => void) | undefined;
+    const link = attachVoice(
+      manager,
+      async (jwt) => {
+        const device = await createVoiceDevice(fake, jwt);
+        made.push(device);
+        const register = device.register.bind(device);
+        device.register = () => {
+          registered.push(device);
+          return register();
+        };
+        // The first call hangs (as on a network call that never answers) until the test ends it.
+        if (made.length > 1) return device;
+        return new Promise<Device>((resolve) => {
+          giveLate = () => resolve(device);
+        });
+      },
+      { register: true, startTimeoutMs: 300, retry: { minDelayMs: 100, maxDelayMs: 100 } },
+    );
+    const errors: string[] = [];
+    link.state$.subscribe(({ lastError }) => {
+      if (lastError && errors.at(-1) !== lastError.message) errors.push(lastError.message);
+    });
+    await eventually(() => link.getState().status === 'synced', 3_000);
+    expect(errors).toEqual(['voice was not ready within 300 ms.']);
+    expect(link.client).toBe(made[1]);
+    giveLate?.();
+    await eventually(() => made[0]?.state === 'destroyed');
+    expect(registered).toEqual([made[1]]);
+    expect(link.client).toBe(made[1]);
+    expect(link.getState()).toMatchObject({ status: 'synced', lastError: undefined });
+    link.detach();
+    expect(made.every((d) => d.state === 'destroyed')).toBe(true);
+    manager.close();
+    await fake.close();
+  }, 10_000);
+});

@@ -36,8 +36,7 @@ export type {
  * one. Each client is one {@link ClientGeneration}: it pushes every adopted token the client does
  * not hold yet (never two pushes at once), retries a failed push with backoff while the token is
  * valid, and turns the client's expiry signals into one shared refresh; once retired, nothing of
- * it acts.
- * Throws `missing_grant` when the manager's token lacks `spec.grant`; attaching is atomic.
+ * it acts. Throws `missing_grant` when the manager's token lacks `spec.grant`; attaching is atomic.
  *
  * @example
  * ```ts

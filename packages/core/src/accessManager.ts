@@ -126,32 +126,15 @@ export class AccessManager extends EventDelivery {
     this.#reconcile();
   }
 
-  /** True when the token held has expired, or an SDK refused it; false while none is held (as in twilio-common). */
-  get isExpired(): boolean {
-    const { deadlines } = this.#hold;
-    // An SDK refused it: expired on the server's clock, whatever the estimate says.
-    return !!deadlines && (this.#clock.now() >= deadlines.expireAt || this.#hold.refusedNow());
-  }
-
   /**
    * The state now: the same object while nothing in it changed. Pure: reading it never emits,
    * schedules or changes anything (React calls it during render); `state$` publishes each change.
    */
   getState(): AccessManagerState {
-    const failure = this.#refresher?.failure ?? null;
-    this.#state = deriveState(this.#state, {
-      now: this.#clock.now(),
-      closed: this.closed,
-      token: this.#hold.token,
-      deadlines: this.#hold.deadlines,
-      refused: this.#hold.refusedNow(),
-      flight: this.#refresher?.flight ?? null,
-      failure,
-      plans: !!this.#refresher && !failure && !this.closed,
-      clockOffsetMs: this.#hold.skew.offsetMs,
-      lastError: this.lastError,
-      resets: this.resets,
-    });
+    const { closed, lastError, resets } = this;
+    const now = this.#clock.now();
+    const facts = { now, closed, hold: this.#hold, refresher: this.#refresher, lastError, resets };
+    this.#state = deriveState(this.#state, facts);
     return this.#state;
   }
 

@@ -10,7 +10,7 @@ type Entry = [name: AccessManagerEventName, listener: AnyListener, subscription:
 
 /**
  * The base of `AccessManager`: twilio-common's side of the manager, its properties (`token`,
- * `identity`, `expires`) and its EventEmitter (`on`, `once`, `off`, `addListener`,
+ * `identity`, `expires`, `isExpired`) and its EventEmitter (`on`, `once`, `off`, `addListener`,
  * `removeListener`, `removeAllListeners`, `listenerCount`), with its timing, which its own test
  * suite pins down: listeners hear events a macrotask after they happen, in order; updates made in
  * one run of the event loop make one `tokenUpdated`; and the constructor's `error` is not heard
@@ -50,6 +50,14 @@ export abstract class ListenerFacade {
   /** When the token held now expires (its `exp`), or null. */
   get expires(): Date | null {
     return this.getState().token?.expiresAt ?? null;
+  }
+
+  /**
+   * True when the token held has expired, or an SDK refused it (expired on the server's clock,
+   * whatever the estimate says); false while none is held (as in twilio-common).
+   */
+  get isExpired(): boolean {
+    return this.getState().tokenStatus === 'expired';
   }
 
   /** Queues an event for the listeners; `initial`: the constructor's token error. */

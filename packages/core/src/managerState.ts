@@ -1,23 +1,16 @@
-import type { AccessToken } from './accessToken.js';
-import type { Deadlines } from './deadlines.js';
 import type { AccessManagerError } from './errors.js';
-import type { RefreshFlight } from './refreshFlight.js';
+import type { Refresher } from './refresher.js';
+import type { TokenHold } from './tokenHold.js';
 import type { AccessManagerState, FetchStatus, TokenStatus } from './types.js';
 
 /** Everything the state is derived from: the manager's facts at one moment. */
 export interface StateFacts {
   now: number;
   closed: boolean;
-  token: AccessToken | null;
-  deadlines: Deadlines | null;
-  /** Whether an SDK refused the token held (`reportSdkSignal('expired')`). */
-  refused: boolean;
-  flight: RefreshFlight | null;
-  /** The fatal error that stopped fetching, if one did. */
-  failure: AccessManagerError | null;
-  /** Whether a refresh is planned at the token's refresh point. */
-  plans: boolean;
-  clockOffsetMs: number;
+  /** The token held, its deadlines, whether an SDK refused it, and the clock estimate. */
+  hold: Pick<TokenHold, 'token' | 'deadlines' | 'refusedNow' | 'skew'>;
+  /** The refresh under way and the fatal error that stopped fetching; null without `fetchToken`. */
+  refresher: Pick<Refresher, 'flight' | 'failure'> | null;
   lastError: AccessManagerError | null;
   resets: number;
 }
@@ -30,11 +23,16 @@ export function deriveState(
   previous: AccessManagerState | null,
   facts: StateFacts,
 ): AccessManagerState {
-  const { now, token, deadlines, flight, failure } = facts;
+  const { now, hold, refresher } = facts;
+  const { token, deadlines } = hold;
+  const flight = refresher?.flight;
+  const failure = refresher?.failure ?? null;
+  // Whether a refresh is planned at the token's refresh point.
+  const plans = !!refresher && !failure && !facts.closed;
   const tokenStatus: TokenStatus =
     !token || !deadlines
       ? 'none'
-      : facts.refused || now >= deadlines.expireAt
+      : hold.refusedNow() || now >= deadlines.expireAt
         ? 'expired'
         : now >= deadlines.warnAt
           ? 'expiring'
@@ -46,7 +44,7 @@ export function deriveState(
       : flight.running
         ? 'fetching'
         : 'waiting';
-  const refreshAt = flight ? flight.retryAt : facts.plans && deadlines ? deadlines.refreshAt : null;
+  const refreshAt = flight ? flight.retryAt : plans && deadlines ? deadlines.refreshAt : null;
   const next: AccessManagerState = {
     status: facts.closed
       ? 'closed'
@@ -63,7 +61,7 @@ export function deriveState(
     fetchStatus,
     token,
     refreshAt: refreshAt === null ? null : new Date(refreshAt),
-    clockOffsetMs: facts.clockOffsetMs,
+    clockOffsetMs: hold.skew.offsetMs,
     attempt: flight?.attempt ?? 0,
     lastError: facts.lastError,
     resets: facts.resets,

@@ -4,9 +4,11 @@
 // Public API only, fake timers; each test says whether it fails on the code before (d845dd0).
 import { makeToken } from '@access-manager/testing';
 import { describe, expect, it, vi } from 'vitest';
-import { attachClient, type ClientSignal, type ClientSpec } from './attachClient.js';
+import { attachClient } from './attachClient.js';
 import { ClientStartError } from './clientStartError.js';
+import { countingClock } from './testing/countingClock.js';
 import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
+import { StandInClient, standInSpec } from './testing/standInClient.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 const flush = () => vi.advanceTimersByTimeAsync(0);
@@ -17,30 +19,6 @@ const tokenFor = (identity: string, iatOffsetS = 0) =>
     grants: { chat: { service_sid: 'IS1' } },
   });
 const managed = managersOnFakeTime(T0);
-
-/** A stand-in SDK client: records the tokens pushed to it, its listener and its shutdowns. */
-class StandInClient {
-  pushes: string[] = [];
-  shutdowns = 0;
-  signal: ((kind: ClientSignal) => void) | undefined;
-  constructor(readonly jwt: string) {}
-}
-const spec: ClientSpec<StandInClient> = {
-  name: 'stand-in',
-  grant: 'chat',
-  updateToken: (client, jwt) => {
-    client.pushes.push(jwt);
-  },
-  shutdown: (client) => {
-    client.shutdowns++;
-  },
-  listen: (client, signal) => {
-    client.signal = signal;
-    return () => {
-      client.signal = undefined;
-    };
-  },
-};
 
 /** A factory whose every call waits for the test to answer: `calls[i].resolve()`, `.reject()`. */
 function hangingFactory() {
@@ -64,32 +42,11 @@ function hangingFactory() {
   return { factory, calls };
 }
 
-/** The system clock, counting the link's live timers (none may be left once its client retired). */
-function countingClock() {
-  const live = new Set<unknown>();
-  return {
-    live,
-    now: () => Date.now(),
-    setTimeout: (callback: () => void, delayMs: number) => {
-      const handle = setTimeout(() => {
-        live.delete(handle);
-        callback();
-      }, delayMs);
-      live.add(handle);
-      return handle;
-    },
-    clearTimeout: (handle: unknown) => {
-      live.delete(handle);
-      clearTimeout(handle as ReturnType<typeof setTimeout>);
-    },
-  };
-}
-
 /**
  * A link over a hanging factory, with what its `client$` and `state$` said. Its backoff is 1 s
  * before the second call, then 2 s, 4 s... (`retry` 2 s doubling, full jitter drawn at 0.5).
  */
-function attachHanging(options: Parameters<typeof attachClient>[3] = {}, withSpec = spec) {
+function attachHanging(options: Parameters<typeof attachClient>[3] = {}, withSpec = standInSpec) {
   const manager = managed({ token: tokenFor('alice'), wakeSignals: false, random: () => 0.5 });
   const { factory, calls } = hangingFactory();
   const clock = countingClock();
@@ -154,7 +111,7 @@ describe('a factory that never settles', () => {
     const { link, calls } = attachHanging(
       {},
       {
-        ...spec,
+        ...standInSpec,
         start: (client) => {
           started.push(client);
           return new Promise<void>(() => {});
@@ -319,7 +276,7 @@ describe('startTimeoutMs: Infinity', () => {
     const manager = managed({ token: tokenFor('alice'), wakeSignals: false });
     for (const startTimeoutMs of [Number.NaN, 0, -1]) {
       expect(() =>
-        attachClient(manager, (jwt) => new StandInClient(jwt), spec, { startTimeoutMs }),
+        attachClient(manager, (jwt) => new StandInClient(jwt), standInSpec, { startTimeoutMs }),
       ).toThrow(
         expect.objectContaining({
           code: 'invalid_option',

@@ -8,9 +8,9 @@ import { makeToken } from '@access-manager/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { attachClient } from './attachClient.js';
 import { FetchFailedError } from './errors.js';
-import type { ClientSpec } from './linkTypes.js';
 import { eventLog as heard } from './testing/eventLog.js';
 import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
+import { StandInClient, standInSpec } from './testing/standInClient.js';
 import type { AccessManagerOptions, FetchToken } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
@@ -21,24 +21,6 @@ const make = managersOnFakeTime(T0);
 const managed = (options: AccessManagerOptions = {}) =>
   make({ wakeSignals: false, random: () => 0.5, ...options });
 
-/** An SDK client stand-in (no Twilio here): records pushes; `signal` is the SDK's expiry news. */
-class StandInClient {
-  pushes: string[] = [];
-  signal: ((kind: 'willExpire' | 'expired') => void) | undefined;
-}
-const standInSpec: ClientSpec<StandInClient> = {
-  name: 'stand-in SDK',
-  grant: 'chat',
-  updateToken: (client, jwt) => {
-    client.pushes.push(jwt);
-  },
-  listen: (client, signal) => {
-    client.signal = signal;
-    return () => {
-      client.signal = undefined;
-    };
-  },
-};
 /** `count` stand-in clients attached to `manager`, each created with the token held. */
 const attachStandIns = (manager: ReturnType<typeof managed>, count: number) => {
   const token = manager.token as string;

@@ -20,6 +20,7 @@ import {
   type ClientSignal,
   type ClientSpec,
 } from './attachClient.js';
+import { countingClock } from './testing/countingClock.js';
 
 const RUNS = Number(process.env['LINKS_MODEL_RUNS'] ?? 1_000);
 const SEED = Number(process.env['LINKS_MODEL_SEED'] ?? 16);
@@ -66,28 +67,6 @@ interface FactoryCall {
 
 type Link = ClientLink<ModelClient>;
 type Clocked = ReturnType<typeof countingClock>;
-
-/** The system clock, counting each link's timers: none may be left once the link is detached. */
-const countingClock = () => {
-  const live = new Set<unknown>();
-  const clock = {
-    live,
-    now: () => Date.now(),
-    setTimeout: (callback: () => void, delayMs: number) => {
-      const handle = setTimeout(() => {
-        live.delete(handle);
-        callback();
-      }, delayMs);
-      live.add(handle);
-      return handle;
-    },
-    clearTimeout: (handle: unknown) => {
-      live.delete(handle);
-      clearTimeout(handle as ReturnType<typeof setTimeout>);
-    },
-  };
-  return clock;
-};
 
 class World {
   readonly violations: string[] = [];

@@ -6,6 +6,7 @@ import { attachClient, type ClientLinkState, type ClientSpec } from './attachCli
 import { decideSignal, type SignalAction, type SignalFacts } from './clientSignal.js';
 import { combineLinks } from './combineLinks.js';
 import { onFakeTime } from './testing/onFakeTime.js';
+import { StandInClient, standInSpec } from './testing/standInClient.js';
 import type { FetchToken } from './types.js';
 
 describe('decideSignal, as a table', () => {
@@ -80,31 +81,6 @@ const nowS = () => Math.floor(Date.now() / 1000);
 const flush = () => vi.advanceTimersByTimeAsync(0);
 const grants = { chat: { service_sid: 'IS1' }, voice: {} };
 
-/** An SDK client stand-in for these unit tests: records pushes and shutdowns. */
-class StandInClient {
-  connectionState = 'connected';
-  pushes: string[] = [];
-  shutdowns = 0;
-  signal: ((kind: 'willExpire' | 'expired') => void) | undefined;
-  constructor(readonly token: string) {}
-}
-const spec: ClientSpec<StandInClient> = {
-  name: 'stand-in',
-  grant: 'chat',
-  updateToken: (client, jwt) => {
-    client.pushes.push(jwt);
-  },
-  shutdown: (client) => {
-    client.shutdowns++;
-  },
-  listen: (client, signal) => {
-    client.signal = signal;
-    return () => {
-      client.signal = undefined;
-    };
-  },
-};
-
 const { cleanup, managed } = onFakeTime(T0, { wakeSignals: false, random: () => 0.5 });
 
 describe('the factory form', () => {
@@ -119,7 +95,7 @@ describe('the factory form', () => {
         made.push(client);
         return client;
       },
-      spec,
+      standInSpec,
     );
     cleanup.unshift(() => link.detach());
     expect(link.client).toBeUndefined();
@@ -144,7 +120,7 @@ describe('the factory form', () => {
         made.push(new StandInClient(jwt));
         return made.at(-1) as StandInClient;
       },
-      spec,
+      standInSpec,
     );
     cleanup.unshift(() => link.detach());
     await flush();
@@ -165,7 +141,7 @@ describe('the factory form', () => {
     const first = makeToken({ identity: 'alice', grants });
     const manager = managed({ token: first, identity: 'any' });
     const client = new StandInClient(first);
-    const link = attachClient(manager, client, spec, { token: first });
+    const link = attachClient(manager, client, standInSpec, { token: first });
     cleanup.unshift(() => link.detach());
     await manager.updateToken(makeToken({ identity: 'bob', grants }));
     await flush();
@@ -179,11 +155,11 @@ describe('the factory form', () => {
 });
 
 describe('never stall', () => {
-  it('attaches atomically: a spec whose watch throws leaves no listener and no grant behind', () => {
+  it('attaches atomically: a standInSpec whose watch throws leaves no listener and no grant behind', () => {
     const manager = managed(makeToken({ grants }));
     const client = new StandInClient(manager.token as string);
     const broken: ClientSpec<StandInClient> = {
-      ...spec,
+      ...standInSpec,
       watch: () => {
         throw new Error('watch failed');
       },
@@ -201,7 +177,7 @@ describe('never stall', () => {
     const link = attachClient(
       manager,
       client,
-      { ...spec, isBusy: () => busy, busyPollMs: 5_000 },
+      { ...standInSpec, isBusy: () => busy, busyPollMs: 5_000 },
       { token: manager.token as string },
     );
     cleanup.unshift(() => link.detach());
@@ -226,7 +202,7 @@ describe('never stall', () => {
     const manager = managed({ token: makeToken({ iat: nowS() - 1, grants }), fetchToken });
     const client = new StandInClient(manager.token as string);
     const refusing: ClientSpec<StandInClient> = {
-      ...spec,
+      ...standInSpec,
       retrySameToken: false,
       updateToken: (c, jwt) => {
         c.pushes.push(jwt);
@@ -259,7 +235,7 @@ describe('a client that was already denied when the push began', () => {
       manager,
       client,
       {
-        ...spec,
+        ...standInSpec,
         confirm: (c) => c.connectionState !== 'denied',
         isDelivered: (error) => error instanceof TypeError,
         retrySameToken: false,
@@ -291,7 +267,7 @@ describe('SDK warnings are honoured', () => {
       if ('source' in e && e.source === 'sdk') fromSdk.push(e.type);
     });
     const client = new StandInClient(manager.token as string);
-    const link = attachClient(manager, client, spec); // no { token }: the link pushes it
+    const link = attachClient(manager, client, standInSpec); // no { token }: the link pushes it
     cleanup.unshift(() => link.detach());
     await flush();
     expect(client.pushes).toEqual([manager.token]);
@@ -306,11 +282,11 @@ describe('combineLinks', () => {
     const manager = managed(makeToken({ grants }));
     const a = new StandInClient(manager.token as string);
     const b = new StandInClient(manager.token as string);
-    const la = attachClient(manager, a, spec, { token: manager.token as string });
+    const la = attachClient(manager, a, standInSpec, { token: manager.token as string });
     const lb = attachClient(
       manager,
       b,
-      { ...spec, updateToken: () => Promise.reject(new Error('down')) },
+      { ...standInSpec, updateToken: () => Promise.reject(new Error('down')) },
       { token: manager.token as string, retry: { minDelayMs: 60_000, maxDelayMs: 60_000 } },
     );
     cleanup.unshift(() => {

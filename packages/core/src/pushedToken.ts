@@ -1,23 +1,11 @@
-import type { AccessToken } from './accessToken.js';
 import { type AccessManagerError, StaleTokenError } from './errors.js';
-import type { TokenHold } from './tokenHold.js';
-import type { CheckedToken } from './tokenPolicy.js';
-import type { RefreshReason } from './types.js';
+import type { ManagerHost } from './managerHost.js';
 
-/** What a pushed token reads of the manager (its {@link TokenHold}), and asks of it. */
-export interface PushHost {
-  readonly hold: TokenHold;
-  closed(): boolean;
-  /** How many times the manager was reset (see `EventDelivery.resets`). */
-  resets(): number;
-  /** Why a valid token is not adopted, in words (and its `tokenNotAdopted`); undefined to adopt. */
-  whyNot(token: AccessToken, refused: boolean): string | undefined;
-  adopt(checked: CheckedToken): void;
-  report(error: AccessManagerError): void;
-  publish(): void;
-  /** The manager's `refresh()`; undefined without `fetchToken` (push-only). */
-  refresh: ((options: { reason: RefreshReason; force: boolean }) => Promise<unknown>) | undefined;
-}
+/** What a pushed token reads of the manager, and asks of it. */
+export type PushHost = Pick<
+  ManagerHost,
+  'hold' | 'closed' | 'resets' | 'whyNot' | 'adopt' | 'report' | 'publish' | 'refresh'
+>;
 
 const noop = (): void => {};
 

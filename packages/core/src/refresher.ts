@@ -8,21 +8,14 @@ import {
 } from './errors.js';
 import type { FetchResult } from './fetchAttempt.js';
 import type { Logger } from './logger.js';
+import type { ManagerHost } from './managerHost.js';
 import { type FlightOptions, RefreshFlight } from './refreshFlight.js';
-import type { TokenHold } from './tokenHold.js';
 import type { CheckedToken } from './tokenPolicy.js';
 import type { RefreshReason } from './types.js';
 
-/** What the refresh orchestration reads of the manager (its {@link TokenHold}), and asks of it. */
-export interface RefreshHost {
-  readonly hold: TokenHold;
-  closed(): boolean;
-  /** How many times the manager was reset (see `EventDelivery.resets`). */
-  resets(): number;
-  /** Why a valid token is not adopted, in words (and its `tokenNotAdopted`); undefined to adopt. */
-  whyNot(token: AccessToken, refused: boolean): string | undefined;
-  adopt(checked: CheckedToken): void;
-  report(error: AccessManagerError): void;
+/** What the refresh orchestration reads of the manager, and asks of it. */
+export interface RefreshHost
+  extends Pick<ManagerHost, 'hold' | 'closed' | 'resets' | 'whyNot' | 'adopt' | 'report'> {
   /**
    * Tab sharing posts this token with the clock estimate: a fetched token adopted, or the token
    * held when a token not adopted moved the estimate.

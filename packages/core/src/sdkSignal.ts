@@ -1,18 +1,11 @@
-import { AbortedError, type AccessManagerError, ClosedError, TokenRefusedError } from './errors.js';
-import type { TokenHold } from './tokenHold.js';
-import type { AccessManagerEvent, RefreshReason } from './types.js';
+import { AbortedError, ClosedError, TokenRefusedError } from './errors.js';
+import type { ManagerHost } from './managerHost.js';
+import type { AccessManagerEvent } from './types.js';
 
-/** What an SDK's signal reads of the manager (its {@link TokenHold}), and asks of it. */
-export interface SignalHost {
-  readonly hold: TokenHold;
-  closed(): boolean;
-  /** How many times the manager was reset (see `EventDelivery.resets`). */
-  resets(): number;
-  report(error: AccessManagerError): void;
+/** What an SDK's signal reads of the manager, and asks of it. */
+export interface SignalHost
+  extends Pick<ManagerHost, 'hold' | 'closed' | 'resets' | 'report' | 'publish' | 'refresh'> {
   emit(event: AccessManagerEvent): void;
-  publish(): void;
-  /** The manager's `refresh()`; undefined without `fetchToken` (push-only). */
-  refresh: ((options: { reason: RefreshReason; force: boolean }) => Promise<unknown>) | undefined;
 }
 
 /**

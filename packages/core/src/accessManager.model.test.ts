@@ -41,6 +41,8 @@ class World {
   /** Each token on token$ with the time it came: the adoption order. */
   readonly adopted: AccessToken[] = [];
   readonly events: AccessManagerEvent[] = [];
+  /** The last state `state$` published. */
+  published: AccessManagerState | undefined;
   /** When each of `events` came (fake clock). */
   readonly eventTimes: number[] = [];
   readonly subscriptions: Subscription[] = [];
@@ -104,6 +106,9 @@ class World {
         this.events.push(event);
         this.eventTimes.push(Date.now());
       }),
+      this.manager.state$.subscribe((state) => {
+        this.published = state;
+      }),
     );
   }
 
@@ -145,6 +150,9 @@ class World {
       await this.lateSubscribersComplete();
       return;
     }
+    // state$ published every change: its last state is the state now (a UI that renders from
+    // state$ shows a token's expiry when it comes; review11's first finding).
+    expect(this.published).toBe(state);
     // getState() agrees with the token held, and token$'s last value is it.
     expect(state.token?.jwt ?? null).toBe(manager.token);
     if (state.token) expect(this.adopted.at(-1)).toBe(state.token);

@@ -7,12 +7,12 @@ import { type GetTokenOptions, type TokenSource, waitForToken } from './getToken
 import { GrantRegistry } from './grantRegistry.js';
 import { silentLogger } from './logger.js';
 import { deriveState } from './managerState.js';
-import { whyNotAdopted } from './notAdopted.js';
+import { type NotAdoptedHost, whyNotAdopted } from './notAdopted.js';
 import { validateOptions } from './options.js';
 import { adoptPushed, type PushHost } from './pushedToken.js';
 import { Refresher, type RefreshHost } from './refresher.js';
 import { reportSdkSignal, type SignalHost } from './sdkSignal.js';
-import { type SharingFacts, sharedOffset } from './sharingHost.js';
+import { sharedOffset } from './sharingHost.js';
 import type { TabSharing } from './tabSharing.js';
 import { type Plan, TokenHold } from './tokenHold.js';
 import type { CheckedToken } from './tokenPolicy.js';
@@ -21,8 +21,8 @@ import { listenWake } from './wakeSignals.js';
 
 const noop = (): void => {};
 
-/** The manager as its parts see it: one object for the refresher, tab sharing, getToken and SDK signals. */
-type Host = RefreshHost & SharingFacts & TokenSource & SignalHost & PushHost;
+/** The manager as its parts see it: one object for the refresher, getToken, SDK signals and pushed tokens. */
+type Host = RefreshHost & TokenSource & SignalHost & PushHost & NotAdoptedHost;
 
 /**
  * Owns one Twilio access token for every client SDK of the app: validates each token before it
@@ -76,28 +76,22 @@ export class AccessManager extends EventDelivery {
       hold,
       clock,
       logger: this.logger,
-      identityAny: options.identity === 'any',
       states$: this.nextStates(),
       closed: () => this.closed,
       resets: () => this.resets,
       held: () => hold.held(),
       failure: () => this.#refresher?.failure ?? null,
-      refused: () => !!this.#refresher?.flight?.refused,
       whyNot: (token, refused) => whyNotAdopted(this.#host, token, refused),
-      adopt: (checked, plan?: Plan) => this.#adopt(checked, plan),
+      adopt: (checked) => this.#adopt(checked),
       report: (error) => this.report(error),
       emit: (event) => this.emit(event),
       publish: () => this.publish(),
       reconcile: () => this.#reconcile(),
       refresh: fetchToken && ((refresh) => this.refresh(refresh)),
-      estimate: (skew, plan) => {
-        if (hold.estimate(skew, plan)) this.#reconcile();
-      },
       // The token fetched, and only it: not one a subscriber pushed during its adoption.
       fetched: ({ jwt }) =>
         hold.token && this.#sharing?.post({ jwt, offsetMs: sharedOffset(hold.skew) }),
       tellRetry: (at) => this.#sharing?.retrying(at),
-      retrying: (at) => this.#refresher?.heard(at),
     };
     this.#refresher = fetchToken
       ? new Refresher({ ...options, fetchToken, clock }, this.#host, this.logger)
@@ -106,7 +100,20 @@ export class AccessManager extends EventDelivery {
     // fetching behind, and nothing it had set up.
     this.#unwake = listenWake(options.wakeSignals, () => this.#wake());
     try {
-      this.#sharing = options.shareAcrossTabs?.(this.#host) ?? null;
+      // What SharingFacts names, and nothing more of the manager.
+      this.#sharing =
+        options.shareAcrossTabs?.({
+          hold,
+          logger: this.logger,
+          identityAny: options.identity === 'any',
+          closed: this.#host.closed,
+          refused: () => !!this.#refresher?.flight?.refused,
+          adopt: (checked, plan) => this.#adopt(checked, plan),
+          estimate: (skew, plan) => {
+            if (hold.estimate(skew, plan)) this.#reconcile();
+          },
+          retrying: (at) => this.#refresher?.heard(at),
+        }) ?? null;
     } catch (error) {
       this.#unwake();
       throw error;
@@ -283,11 +290,11 @@ export class AccessManager extends EventDelivery {
       // Past the refresh point by a second or more, the tab was frozen or asleep: it asks the
       // other tabs first, as a starting one does, for the token it may have missed.
       const waitMs = now - hold.deadlines.refreshAt >= 1_000 ? this.#sharing?.ask() : 0;
-      refresher.start(hold.expired ? 'expired' : 'scheduled', false, waitMs);
+      refresher.start(hold.expiredNow(now) ? 'expired' : 'scheduled', false, waitMs);
     } else if (flight?.retryAt != null && now >= flight.retryAt) {
       refresher?.attempt(flight);
     } else {
-      const next = Math.min(flight?.retryAt ?? Infinity, hold.next(plans));
+      const next = Math.min(flight?.retryAt ?? Infinity, hold.next(now, plans));
       // Only a timer that watches deadlines alone may let Node exit; a pending retry may not.
       this.#timer.set(next, now, !flight, () => this.#reconcile());
       this.publish();

@@ -120,9 +120,9 @@ export class TokenHold {
     this.adoptions++;
   }
 
-  /** Whether the held token's `tokenExpired` was given: its refresh is an `'expired'` one. */
-  get expired(): boolean {
-    return this.#expired;
+  /** Whether the held token has expired now (or an SDK refused it): its refresh is an `'expired'` one. */
+  expiredNow(now: number): boolean {
+    return !!this.deadlines && (now >= this.deadlines.expireAt || this.refusedNow());
   }
 
   /**
@@ -169,13 +169,18 @@ export class TokenHold {
     if (type === 'tokenExpired') this.#expired = true;
   }
 
-  /** The next deadline of the held token still to come: its events', and its refresh point's when `plans`. */
-  next(plans: boolean): number {
+  /**
+   * The next deadline of the held token after `now`, or one whose event was not given yet: its
+   * events' (whose time changes the state to publish, given or not), and its refresh point's when
+   * `plans`.
+   */
+  next(now: number, plans: boolean): number {
     const { deadlines } = this;
     if (!deadlines) return Infinity;
+    const due = (at: number, given: boolean) => (!given || at > now ? at : Infinity);
     return Math.min(
-      this.#warned ? Infinity : deadlines.warnAt,
-      this.#expired ? Infinity : deadlines.expireAt,
+      due(deadlines.warnAt, this.#warned),
+      due(deadlines.expireAt, this.#expired),
       plans ? deadlines.refreshAt : Infinity,
     );
   }

@@ -73,6 +73,8 @@ class World {
   readonly clients: ModelClient[] = [];
   readonly factoryCalls: FactoryCall[] = [];
   lastCall: FactoryCall | undefined;
+  /** The client the link's current factory call gave (it may be starting), if it gave one. */
+  current: ModelClient | undefined;
   /** Timer time: what the steps advanced the fake timers by (a sleep moves clocks, not timers). */
   elapsed = 0;
   /** Every client the factory link emitted on client$. */
@@ -268,9 +270,9 @@ class World {
     const orphans = this.clients.filter(
       (c) => c.link === 0 && c.shutdowns === 0 && c !== link.client,
     );
-    const last = this.clients.filter((c) => c.link === 0).at(-1);
     for (const orphan of orphans) {
-      const starting = orphan === last && orphan.start && !this.detached[0];
+      // (Not the newest factory client: a late answer to an older call may come after it.)
+      const starting = orphan === this.current && orphan.start && !this.detached[0];
       if (!starting) this.fail(`client ${orphan.id} is retired but was not shut down`);
     }
     for (const [i, l] of this.links.entries()) {
@@ -390,6 +392,7 @@ const steps = [
         if (o === 'resolve') {
           made = w.client(0, call.jwt);
           made.calledAt = call.at;
+          if (!gaveUp) w.current = made;
           call.resolve(made);
         } else call.reject(new Error('factory failed'));
         if (!gaveUp) return;

@@ -20,7 +20,7 @@ import { tabSharing } from './tabSharing.js';
 import { InMemoryBroadcastHub, type InMemoryChannel } from './testing/inMemoryBroadcastChannel.js';
 import type { AccessManagerState, FetchedToken, FetchTokenContext } from './types.js';
 
-const RUNS = Number(process.env.TABS_MODEL_RUNS ?? 150);
+const RUNS = Number(process.env.TABS_MODEL_RUNS ?? 200);
 /** The healthy tabs' runs are longer (hours of time each): two thirds as many. */
 const CALM_RUNS = Math.ceil((RUNS * 2) / 3);
 const SEED = Number(process.env.TABS_MODEL_SEED ?? 13);
@@ -153,6 +153,21 @@ class Tab {
     const channel = world.hub.created[channels];
     if (!channel) throw new Error('the manager made no channel');
     this.channel = channel;
+    // What a tab gives the others: a token it holds, never one its SDK refused or one expired.
+    const post = channel.postMessage.bind(channel);
+    channel.postMessage = (data: unknown) => {
+      const jwt = (data as { jwt?: unknown } | null)?.jwt;
+      if (typeof jwt === 'string') {
+        const token = new AccessToken(jwt);
+        const fail = (what: string) => this.broken.push(`${this.name} posted ${token}: ${what}`);
+        if (jwt !== this.manager.token) fail('not the token held');
+        if (this.refusedBySdk.has(jwt)) fail('a token its own SDK refused');
+        if (token.expiresAt.getTime() <= Date.now() + this.manager.getState().clockOffsetMs) {
+          fail('expired on its estimate');
+        }
+      }
+      post(data);
+    };
     this.before = this.manager.getState();
     this.anchor = this.before.token?.identity;
     this.subscriptions.push(
@@ -229,7 +244,7 @@ class Tab {
   #fetch(context: FetchTokenContext): Promise<string | FetchedToken> {
     const fetch: Fetch = { context, settled: false };
     this.fetches.push(fetch);
-    this.world.fetchLog.push({ tab: this, at: Date.now(), oneLeader: this.world.oneLeader() });
+    this.world.fetchLog.push({ tab: this, at: Date.now(), tie: this.world.tie() });
     const answer = this.answer;
     const user = this.user;
     const skewMs = this.world.serverSkewMs;
@@ -321,15 +336,17 @@ class World {
   readonly channelName: string;
   readonly tabs: Tab[] = [];
   /** Every fetchToken call: which tab, when. */
-  readonly fetchLog: Array<{ tab: Tab; at: number; oneLeader: boolean }> = [];
+  readonly fetchLog: Array<{ tab: Tab; at: number; tie: boolean }> = [];
   /** Tokens no tab may ever adopt. */
   readonly bad = new Set<string>();
   /** The last time something but time passing happened that the bound on fetches allows for. */
   disturbedAt: number;
 
+  /** `settleMs`: how long after a disturbance the count of fetches is not held to the bound. */
   constructor(
     readonly serverSkewMs: number,
     runId: number,
+    readonly settleMs: number,
   ) {
     this.channelName = `tabs-model-${runId}`;
     this.disturbedAt = Date.now();
@@ -391,42 +408,43 @@ class World {
   }
 
   /**
-   * Whether the sharing tabs hold one token, which one of them fetched (or started with): one
-   * leader, the others its followers.
+   * Whether two sharing tabs hold different tokens that expire in the same second: neither takes
+   * the other's (`expires_no_later`), so both lead (finding 1 of the report).
    */
-  oneLeader(): boolean {
-    const sharing = this.tabs.filter((tab) => !tab.closed && !tab.left);
-    const jwts = new Set(sharing.map((tab) => tab.manager.token));
-    const [jwt] = jwts;
-    return jwts.size === 1 && !!jwt && sharing.filter((tab) => tab.own.has(jwt)).length === 1;
+  tie(): boolean {
+    const held = this.tabs
+      .filter((tab) => !tab.closed && !tab.left)
+      .flatMap((tab) => tab.manager.getState().token ?? []);
+    return held.some((a) =>
+      held.some((b) => a.jwt !== b.jwt && a.expiresAt.getTime() === b.expiresAt.getTime()),
+    );
   }
 
   /**
    * README: "a browser fetches once per cycle", "the tab that fetched last fetches next, at least
    * a tenth of the lead before any other; the others fetch only when it is gone, frozen or late".
-   * With every sharing tab healthy, an hour after the last disturbance (a push, a reset, a forced
-   * refresh, an SDK signal, a close, a sleep, a failing server, a held channel), no fetch comes
-   * within one refresh cycle (400 s at least for 600 s tokens; 380 s) after a fetch that began
-   * while the sharing tabs had one leader.
+   * With every sharing tab healthy, `settleMs` after the last disturbance (a push, a reset, a
+   * forced refresh, an SDK signal, a close, a sleep, a failing server, a held channel), no two
+   * fetches come within one refresh cycle (400 s at least for 600 s tokens; 380 s).
    *
-   * Not asserted (finding 1 of the report): after two tabs fetched at once (tabs that open
-   * together, the followers of a leader that closed), their tokens may expire in the same second;
-   * neither adopts the other's (`expires_no_later`), so both stay leaders and both fetch in every
-   * cycle in which their refresh points fall within a round trip (with a constant `random`: for
-   * good). Hence "one leader" above.
+   * Not asserted (finding 1 of the report): two fetches while two tabs hold tokens that expire in
+   * the same second (tabs that fetched at once: opened together, woken together, the followers
+   * of a leader that closed). Neither adopts the other's (`expires_no_later`), so both stay
+   * leaders and both fetch again in every cycle in which their refresh points fall within a round
+   * trip of each other; with a constant `random` (or two tabs of one seed), in every cycle.
    */
   checkFetchBound(): void {
     if (!this.healthy()) {
       this.disturbed();
       return;
     }
-    const since = this.disturbedAt + H;
+    const since = this.disturbedAt + this.settleMs;
     const calm = this.fetchLog.filter(({ tab, at }) => at >= since && !tab.left);
     stats.calmFetches = Math.max(stats.calmFetches, calm.length);
     for (let i = 1; i < calm.length; i++) {
       const first = calm[i - 1];
       const next = calm[i];
-      if (!first?.oneLeader || !next) continue;
+      if (!first || !next || first.tie || next.tie) continue;
       stats.boundedPairs++;
       expect(
         next.at - first.at,
@@ -548,11 +566,7 @@ const calmCommands = [
   // more while the token is good.
   onTab('wake', (tab) => tab.wake(), false),
   fc
-    .tuple(
-      fc.boolean(),
-      fc.constantFrom(0.1, 0.5, 0.999),
-      fc.constantFrom<Answer>('token', 'stated'),
-    )
+    .tuple(fc.boolean(), fc.nat(), fc.constantFrom<Answer>('token', 'stated'))
     .map(([identityAny, randomSeed, answer]) =>
       command(
         `open a tab (${identityAny ? "identity 'any', " : ''}random ${randomSeed}, ${answer})`,
@@ -569,7 +583,11 @@ const calmCommands = [
     ),
 ];
 
-/** Everything else: pushes, refreshes, SDK signals, reset, close, failing servers, sleeps. */
+/**
+ * Everything else: pushes, refreshes, SDK signals, reset, close, failing servers, sleeps. (A
+ * sleep of the device disturbs the count: every tab wakes past its refresh point, asks, hears no
+ * newer token, and fetches: finding 2 of the report.)
+ */
 const disturbingCommands = [
   ...appCommands,
   answers.chain((answer) =>
@@ -615,10 +633,10 @@ async function runTabs(
   tabs: TabSetup[],
   serverSkewMs: number,
   sequence: Iterable<Command>,
-  staggerMs = 0,
+  { staggerMs = 0, settleMs = H } = {},
 ) {
   vi.useFakeTimers({ now: T0 });
-  const world = new World(serverSkewMs, ++runs);
+  const world = new World(serverSkewMs, ++runs, settleMs);
   vi.stubGlobal('BroadcastChannel', world.hub.BroadcastChannel);
   try {
     for (const t of tabs) {
@@ -698,8 +716,10 @@ describe('tab sharing, model-based', () => {
             ],
             { maxCommands: 15 },
           ),
-          // The tabs open a second apart, as in the README's measurement.
-          (tabs, sequence) => runTabs(tabs, 0, sequence, S),
+          // The tabs open a second apart, as in the README's measurement: tabs that open at the
+          // same moment (a browser restoring a session) each fetch (finding 2 of the report).
+          // After a disturbance (a close), the README allows for the cycle of the handover.
+          (tabs, sequence) => runTabs(tabs, 0, sequence, { staggerMs: S, settleMs: 2 * TTL * S }),
         ),
         parameters(CALM_RUNS),
       );

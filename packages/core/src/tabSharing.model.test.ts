@@ -92,6 +92,7 @@ class Tab {
   closed = false;
   /** reset() was called: the tab left the channel for good. */
   left = false;
+  resets = 0;
   /** The channel's posts of this tab when it left or closed. */
   postsAtLeave = 0;
   /** The first identity adopted since reset(), and the state before each adoption. */
@@ -294,8 +295,29 @@ class Tab {
     }
   }
 
+  /**
+   * What `getToken()` resolved with (README): a token this tab adopted, of the user it was asked
+   * for (never one adopted after a reset() since the call), not one its SDK refused, valid 60 s
+   * more on its estimate (or half the lifetime of a shorter token).
+   */
+  handedOut(jwt: string, resets: number): void {
+    const token = this.adopted.find((t) => t.jwt === jwt);
+    const fail = (what: string) => this.broken.push(`${this.name}'s getToken() gave ${what}`);
+    totals.handedOut++;
+    if (!token) {
+      fail('a token it never adopted');
+      return;
+    }
+    if (this.resets !== resets) fail(`${token} after reset()`);
+    if (this.refusedBySdk.has(jwt)) fail(`${token}, which its SDK refused`);
+    const lifetimeMs = token.expiresAt.getTime() - (token.issuedAt?.getTime() ?? 0);
+    const leftMs = token.expiresAt.getTime() - (Date.now() + this.manager.getState().clockOffsetMs);
+    if (leftMs < Math.min(60 * S, lifetimeMs / 2) - S) fail(`${token}, with ${leftMs} ms left`);
+  }
+
   reset(): void {
     if (this.closed) return;
+    this.resets++;
     if (!this.left) this.postsAtLeave = this.channel.posted.length;
     this.left = true;
     this.anchor = undefined;
@@ -463,7 +485,15 @@ class World {
 
 /** How much of what the invariants look at a run reached (printed with TABS_MODEL_STATS=1). */
 const stats = { calmFetches: 0, boundedPairs: 0 };
-const totals = { runs: 0, calmRuns: 0, boundedPairs: 0, adoptions: 0, shared: 0, fetches: 0 };
+const totals = {
+  runs: 0,
+  handedOut: 0,
+  calmRuns: 0,
+  boundedPairs: 0,
+  adoptions: 0,
+  shared: 0,
+  fetches: 0,
+};
 
 type Command = fc.AsyncCommand<object, World>;
 const command = (
@@ -557,7 +587,10 @@ const calmCommands = [
     onTab(
       `getToken(${timeoutMs ?? ''})`,
       (tab) => {
-        tab.manager.getToken(timeoutMs === undefined ? {} : { timeoutMs }).catch(noop);
+        const resets = tab.resets;
+        tab.manager
+          .getToken(timeoutMs === undefined ? {} : { timeoutMs })
+          .then((jwt) => tab.handedOut(jwt, resets), noop);
       },
       false,
     ),

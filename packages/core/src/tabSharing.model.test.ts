@@ -90,6 +90,9 @@ class Tab {
   answer: Answer;
   wake: () => void = noop;
   closed = false;
+  frozen = false;
+  /** What fell due while frozen. */
+  readonly late: Array<() => void> = [];
   /** reset() was called: the tab left the channel for good. */
   left = false;
   resets = 0;
@@ -125,7 +128,7 @@ class Tab {
       setTimeout: (callback, delayMs) => {
         const handle = setTimeout(() => {
           this.timers.delete(handle);
-          callback();
+          this.run(callback);
         }, delayMs);
         this.timers.add(handle);
         return handle;
@@ -255,31 +258,47 @@ class Tab {
         clearTimeout(timer);
         then();
       };
+      const answerNow = () => {
+        if (fetch.settled) return;
+        const serverNow = Date.now() + skewMs;
+        const jwt = makeToken({ iat: Math.floor(serverNow / 1000), ttl: TTL, identity: user });
+        if (answer === 'token' || answer === 'stated') this.own.add(jwt);
+        trace(`${this.name}'s token server answers ${answer}`);
+        settle(() => {
+          if (answer === 'token') resolve(jwt);
+          // The server's clock at the middle of the call (fetchAttempt moves it to the end).
+          else if (answer === 'stated') {
+            resolve({ token: jwt, serverTime: serverNow - this.latencyMs / 2 });
+          } else if (answer === 'retryable') {
+            reject(new FetchFailedError('503', { status: 503 }));
+          } else reject(new FatalFetchError('401', { status: 401 }));
+        });
+      };
+      // (A frozen page gets the answer when it resumes.)
       const timer =
-        answer === 'hang'
-          ? undefined
-          : setTimeout(() => {
-              if (fetch.settled) return;
-              const serverNow = Date.now() + skewMs;
-              const jwt = makeToken({
-                iat: Math.floor(serverNow / 1000),
-                ttl: TTL,
-                identity: user,
-              });
-              if (answer === 'token' || answer === 'stated') this.own.add(jwt);
-              trace(`${this.name}'s token server answers ${answer}`);
-              settle(() => {
-                if (answer === 'token') resolve(jwt);
-                // The server's clock at the middle of the call (fetchAttempt moves it to the end).
-                else if (answer === 'stated') {
-                  resolve({ token: jwt, serverTime: serverNow - this.latencyMs / 2 });
-                } else if (answer === 'retryable') {
-                  reject(new FetchFailedError('503', { status: 503 }));
-                } else reject(new FatalFetchError('401', { status: 401 }));
-              });
-            }, this.latencyMs);
+        answer === 'hang' ? undefined : setTimeout(() => this.run(answerNow), this.latencyMs);
       context.signal.addEventListener('abort', () => settle(() => reject(context.signal.reason)));
     });
+  }
+
+  /** Runs a task of this page: at once, or when it resumes if it is frozen. */
+  run(task: () => void): void {
+    if (this.frozen) this.late.push(task);
+    else task();
+  }
+
+  /** The page is frozen (a background tab, the debugger): its tasks and messages wait. */
+  freeze(): void {
+    this.frozen = true;
+    this.channel.pause();
+  }
+
+  /** It resumes: the messages that came meanwhile, then the timers that fell due, in order. */
+  thaw(): void {
+    if (!this.frozen) return;
+    this.frozen = false;
+    this.channel.resume();
+    for (const task of this.late.splice(0)) this.run(task);
   }
 
   inFlight(): number {
@@ -414,7 +433,7 @@ class World {
         (tab) =>
           tab.closed ||
           tab.left ||
-          (tab.answer !== 'hang' && tab.answer !== 'retryable' && tab.answer !== 'fatal'),
+          (!tab.frozen && (tab.answer === 'token' || tab.answer === 'stated')),
       )
     );
   }
@@ -526,7 +545,8 @@ const onTab = (
       `tab${index}.${name}`,
       (world) => {
         const tab = world.tabs[index % world.tabs.length];
-        if (tab) return run(tab, world);
+        // A frozen page calls nothing; it only resumes.
+        if (tab && (!tab.frozen || name === 'thaw')) return run(tab, world);
       },
       disturbs,
     ),
@@ -579,6 +599,8 @@ const appCommands = [
   ),
   onTab('reset()', (tab) => tab.reset()),
   onTab('close()', (tab) => tab.close()),
+  onTab('freeze', (tab) => tab.freeze()),
+  onTab('thaw', (tab) => tab.thaw()),
 ];
 
 /** What does not disturb the count of fetches: reads, wake signals, tabs opening, time passing. */
@@ -632,7 +654,7 @@ const disturbingCommands = [
     command(`sleep(${hours} h)`, async (world) => {
       // The device sleeps: the wall clock jumps and no timer runs; then it wakes.
       vi.setSystemTime(Date.now() + hours * H);
-      for (const tab of world.tabs) tab.wake();
+      for (const tab of world.tabs) tab.run(tab.wake);
       await vi.advanceTimersByTimeAsync(31 * S);
     }),
   ),
@@ -679,7 +701,10 @@ async function runTabs(
     await world.settle();
     world.check();
     await fc.asyncModelRun(() => ({ model: {}, real: world }), sequence);
-    // Then every tab closes: nothing emitted, no timer left, nothing left in the channel.
+    // Then every tab resumes and closes: nothing emitted, no timer left, nothing in the channel.
+    for (const tab of world.tabs) tab.thaw();
+    await world.settle();
+    world.check();
     for (const tab of world.tabs) tab.close();
     world.hub.release();
     await world.settle();

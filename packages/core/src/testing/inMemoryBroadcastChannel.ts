@@ -1,8 +1,12 @@
 // Test support, not published: a stand-in for the browser's BroadcastChannel, in one thread, whose
-// deliveries run on the clock the test controls (fake timers) and can be held back.
+// deliveries run on the clock the test controls (fake timers) and can be held back, for all
+// (a busy channel) or for one end (a frozen page).
+
+/** An end as the hub sees it: it takes a message in, or keeps it while paused. */
+type End = InMemoryChannel & { receive(data: unknown): void };
 
 interface Delivery {
-  to: InMemoryChannel;
+  to: End;
   data: unknown;
 }
 
@@ -15,6 +19,12 @@ export interface InMemoryChannel {
   readonly closed: boolean;
   /** What this end posted, in order (a structured clone of each message). */
   readonly posted: unknown[];
+  /**
+   * A frozen page runs no task: while paused, what comes for this end waits in order, and is
+   * delivered on `resume()`.
+   */
+  pause(): void;
+  resume(): void;
 }
 
 /**
@@ -29,6 +39,7 @@ export interface InMemoryChannel {
  */
 export class InMemoryBroadcastHub {
   readonly created: InMemoryChannel[] = [];
+  readonly #ends: End[] = [];
   readonly #queue: Delivery[] = [];
   #held = false;
   #scheduled = false;
@@ -62,12 +73,13 @@ export class InMemoryBroadcastHub {
       constructor(name: string) {
         this.name = String(name);
         hub.created.push(this);
+        hub.#ends.push(this);
       }
       postMessage(data: unknown): void {
         if (this.closed) throw new DOMException('The channel is closed.', 'InvalidStateError');
         const copy = structuredClone(data);
         this.posted.push(copy);
-        for (const to of hub.created) {
+        for (const to of hub.#ends) {
           if (to !== this && !to.closed && to.name === this.name) {
             hub.#queue.push({ to, data: structuredClone(copy) });
           }
@@ -76,6 +88,20 @@ export class InMemoryBroadcastHub {
       }
       close(): void {
         this.closed = true;
+      }
+      #paused: unknown[] | null = null;
+      pause(): void {
+        this.#paused ??= [];
+      }
+      resume(): void {
+        const waiting = this.#paused ?? [];
+        this.#paused = null;
+        for (const data of waiting) this.receive(data);
+      }
+      receive(data: unknown): void {
+        if (this.closed) return;
+        if (this.#paused) this.#paused.push(data);
+        else this.onmessage?.({ data });
       }
     };
   })();
@@ -94,7 +120,7 @@ export class InMemoryBroadcastHub {
     for (let n = 0; n < count && !this.#held; n++) {
       const delivery = this.#queue.shift();
       if (!delivery) break;
-      if (!delivery.to.closed) delivery.to.onmessage?.({ data: delivery.data });
+      delivery.to.receive(delivery.data);
     }
     this.#schedule();
   }

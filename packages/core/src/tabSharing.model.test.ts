@@ -20,7 +20,7 @@ import { tabSharing } from './tabSharing.js';
 import { InMemoryBroadcastHub, type InMemoryChannel } from './testing/inMemoryBroadcastChannel.js';
 import type { AccessManagerState, FetchedToken, FetchTokenContext } from './types.js';
 
-const RUNS = Number(process.env.TABS_MODEL_RUNS ?? 200);
+const RUNS = Number(process.env.TABS_MODEL_RUNS ?? 150);
 /** The healthy tabs' runs are longer (hours of time each): half as many. */
 const CALM_RUNS = Math.ceil(RUNS / 2);
 const SEED = Number(process.env.TABS_MODEL_SEED ?? 13);

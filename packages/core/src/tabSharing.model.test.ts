@@ -93,6 +93,8 @@ class Tab {
   answer: Answer;
   wake: () => void = noop;
   closed = false;
+  /** Since when it was served by its token server and had no good token (see `check`). */
+  staleSince: number | null = null;
   frozen = false;
   /** What fell due while frozen. */
   readonly late: Array<() => void> = [];
@@ -300,6 +302,7 @@ class Tab {
   thaw(): void {
     if (!this.frozen) return;
     this.frozen = false;
+    this.staleSince = null; // (its time frozen does not count)
     this.channel.resume();
     for (const task of this.late.splice(0)) this.run(task);
   }
@@ -371,6 +374,23 @@ class Tab {
     if (state.token) expect(this.adopted.at(-1)).toBe(state.token);
     // tokenUpdated in adoption order.
     expect(this.updated).toEqual(this.adopted);
+    // README: "a closed, frozen or hidden tab delays another by at most the retry bound" (the
+    // longest backoff, 30 s, then a wait for another tab's retry: its retryAt, up to 30 s later,
+    // plus fetchTimeoutMs and a second): a tab whose own token server answers, with a clock that
+    // agrees, is never without a good token for 2 minutes, whatever the channel and the others do.
+    const { world } = this;
+    const served =
+      !this.left &&
+      !this.frozen &&
+      (this.answer === 'token' || this.answer === 'stated') &&
+      world.serverSkewMs === 0 &&
+      state.fetchStatus !== 'failed';
+    if (served && (state.tokenStatus === 'expired' || state.tokenStatus === 'none')) {
+      this.staleSince ??= Date.now();
+      expect(Date.now() - this.staleSince, `${this.name} without a good token`).toBeLessThan(
+        2 * MIN,
+      );
+    } else this.staleSince = null;
   }
 }
 

@@ -114,6 +114,11 @@ class Tab {
   plannedOffsetMs = 0;
   /** A forced refresh was asked since the token held was adopted. */
   forced = false;
+  /**
+   * While a forced refresh runs: the expiry of the token it refused (the earliest, if several;
+   * -Infinity when none was held). A token from another tab that expires no sooner ends it.
+   */
+  forcedFloor: number | null = null;
   /** What went wrong inside a subscriber (thrown there, it would be lost). */
   readonly broken: string[] = [];
 
@@ -208,6 +213,7 @@ class Tab {
       this.plannedRefreshAt = state.refreshAt.getTime();
       this.plannedOffsetMs = state.clockOffsetMs;
     }
+    if (state.fetchStatus === 'idle' || state.fetchStatus === 'failed') this.forcedFloor = null;
     this.before = state;
   }
 
@@ -232,6 +238,15 @@ class Tab {
       fail(`another tab's identity ${token.identity} under 'any'`);
     }
     this.anchor ??= token.identity;
+    // README: "a token another tab posts while this tab's forced refresh runs ends that refresh
+    // when it expires no sooner than the refused token"; and one that comes while it waits (to
+    // start, or to retry) settles it.
+    const floor = this.forcedFloor;
+    const ends =
+      before.fetchStatus === 'waiting' || (floor !== null && token.expiresAt.getTime() >= floor);
+    if (fromChannel && ends && after.fetchStatus !== 'idle') {
+      fail(`from another tab, and its refresh goes on (${after.fetchStatus})`);
+    }
     if (!held || this.refusedBySdk.has(held.jwt)) return; // any valid token replaces a refused one
     // From another tab: only a token that expires later than the one held.
     if (fromChannel && token.expiresAt.getTime() <= held.expiresAt.getTime()) {
@@ -284,6 +299,14 @@ class Tab {
         answer === 'hang' ? undefined : setTimeout(() => this.run(answerNow), this.latencyMs);
       context.signal.addEventListener('abort', () => settle(() => reject(context.signal.reason)));
     });
+  }
+
+  /** The app asks for a forced refresh (refresh({ force }), an SDK's refusal). */
+  force(): void {
+    if (this.closed) return;
+    this.forced = true;
+    const held = this.manager.getState().token?.expiresAt.getTime() ?? Number.NEGATIVE_INFINITY;
+    this.forcedFloor = Math.min(this.forcedFloor ?? Number.POSITIVE_INFINITY, held);
   }
 
   /** Runs a task of this page: at once, or when it resumes if it is frozen. */
@@ -609,7 +632,7 @@ const appCommands = [
     ),
   fc.boolean().chain((force) =>
     onTab(`refresh(${force ? 'force' : ''})`, (tab) => {
-      if (force) tab.forced = true;
+      if (force) tab.force();
       tab.manager.refresh({ force }).catch(noop);
     }),
   ),
@@ -618,7 +641,7 @@ const appCommands = [
       if (kind === 'expired') {
         const held = tab.manager.getState().token;
         if (held && !tab.closed) tab.refusedBySdk.add(held.jwt);
-        tab.forced = true;
+        tab.force();
       }
       tab.manager.reportSdkSignal(kind).catch(noop);
     }),

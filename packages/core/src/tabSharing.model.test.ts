@@ -267,6 +267,7 @@ class Tab {
 
   #fetch(context: FetchTokenContext): Promise<string | FetchedToken> {
     const fetch: Fetch = { context, settled: false };
+    trace(`${this.name} fetches (${context.reason}, attempt ${context.attempt})`);
     this.fetches.push(fetch);
     this.world.fetchLog.push({ tab: this, at: Date.now(), tie: this.world.tie() });
     const answer = this.answer;
@@ -297,7 +298,12 @@ class Tab {
       // (A frozen page gets the answer when it resumes.)
       const timer =
         answer === 'hang' ? undefined : setTimeout(() => this.run(answerNow), this.latencyMs);
-      context.signal.addEventListener('abort', () => settle(() => reject(context.signal.reason)));
+      context.signal.addEventListener('abort', () =>
+        settle(() => {
+          trace(`${this.name}'s fetch aborted (${(context.signal.reason as Error)?.message})`);
+          reject(context.signal.reason);
+        }),
+      );
     });
   }
 
@@ -778,6 +784,12 @@ async function runTabs(
 }
 let runs = 0;
 
+/** TABS_MODEL_PATH and TABS_MODEL_REPLAY (the counterexample's replayPath) replay one run. */
+const commandsOptions = (maxCommands: number) => ({
+  maxCommands: maxCommands * LENGTH,
+  ...(process.env.TABS_MODEL_REPLAY ? { replayPath: process.env.TABS_MODEL_REPLAY } : {}),
+});
+
 const parameters = (numRuns: number): fc.Parameters<unknown> => ({
   numRuns,
   seed: SEED,
@@ -793,7 +805,7 @@ describe('tab sharing, model-based', () => {
         fc.asyncProperty(
           tabSetups(answers, fc.constantFrom<false | string>(false, 'alice', 'alice', 'bob')),
           fc.constantFrom(0, 0, 0, -2 * H),
-          fc.commands([...disturbingCommands, ...calmCommands], { maxCommands: 25 * LENGTH }),
+          fc.commands([...disturbingCommands, ...calmCommands], commandsOptions(25)),
           (tabs, serverSkewMs, sequence) => runTabs(tabs, serverSkewMs, sequence),
         ),
         parameters(RUNS),
@@ -834,9 +846,19 @@ describe('tab sharing, model-based', () => {
                       .find((token) => token.expiresAt.getTime() > Date.now() + 5 * MIN);
                     const fetches = tab.fetches.length;
                     const held = tab.manager.getState().token;
+                    // Not checked (finding 4 of the report): a backlog holding a token that is
+                    // past a follower's refresh point when it comes (160 s before its expiry at
+                    // most): adopted, due at once, fetched for at once, though a newer token waits
+                    // behind it in the backlog.
+                    const stale = tab.channel.waiting.some((data) => {
+                      const jwt = (data as { jwt?: unknown } | null)?.jwt;
+                      if (typeof jwt !== 'string') return false;
+                      const left = new AccessToken(jwt).expiresAt.getTime() - Date.now();
+                      return left > 0 && left <= 161 * S;
+                    });
                     tab.thaw();
                     await vi.advanceTimersByTimeAsync(S);
-                    if (tab.closed || tab.left || !newer) return;
+                    if (tab.closed || tab.left || !newer || stale) return;
                     if (held && held.expiresAt >= newer.expiresAt) return;
                     stats.caughtUp++;
                     expect(tab.fetches.length, `${tab.name} fetched on resuming`).toBe(fetches);
@@ -848,7 +870,7 @@ describe('tab sharing, model-based', () => {
               // A tab closing hands over: two may fetch in that cycle (README).
               onTab('close()', (tab) => tab.close()),
             ],
-            { maxCommands: 15 * LENGTH },
+            commandsOptions(15),
           ),
           // The tabs open a second apart, as in the README's measurement: tabs that open at the
           // same moment (a browser restoring a session) each fetch (finding 2 of the report).

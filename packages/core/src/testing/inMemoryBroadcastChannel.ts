@@ -25,6 +25,8 @@ export interface InMemoryChannel {
    */
   pause(): void;
   resume(): void;
+  /** The messages waiting for this end while it is paused. */
+  readonly waiting: readonly unknown[];
 }
 
 /**
@@ -90,6 +92,9 @@ export class InMemoryBroadcastHub {
         this.closed = true;
       }
       #paused: unknown[] | null = null;
+      get waiting(): readonly unknown[] {
+        return this.#paused ?? [];
+      }
       pause(): void {
         this.#paused ??= [];
       }

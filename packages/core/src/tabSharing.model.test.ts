@@ -895,8 +895,11 @@ describe('findings of the model, as examples', () => {
    * (`Refresher.heard`: "unless this tab's own retry comes sooner"), though that "retry" is only
    * the end of the wait. So once the backoff passes `fetchTimeoutMs` plus a second, every tab
    * retries on its own, from its first backoff step: with 3 tabs, a 15-minute outage cost 38-54
-   * attempts per tab (10 seeds), where the leader alone made 51-59 with a fix. `it.fails` until
-   * fixed; then `it`.
+   * attempts per tab (10 seeds), where the leader alone made 51-59 with a fix. A fix must keep a
+   * bound: one that waits as long as the other tab keeps posting fails the model's check that a
+   * tab whose own token server answers is never 2 minutes without a good token (a tab whose
+   * fetch fails, alone, then holds the others off for good; seed 1). `it.fails` until fixed;
+   * then `it`.
    */
   it.fails('in an outage, a tab that hears each of another tab’s retries never fetches', async () => {
     vi.useFakeTimers({ now: T0 });

@@ -248,8 +248,10 @@ class Tab {
       fail(`from another tab, and its refresh goes on (${after.fetchStatus})`);
     }
     if (!held || this.refusedBySdk.has(held.jwt)) return; // any valid token replaces a refused one
-    // From another tab: only a token that expires later than the one held.
-    if (fromChannel && token.expiresAt.getTime() <= held.expiresAt.getTime()) {
+    // From another tab: only a token that expires later than the one held, or in the same second
+    // with the greater JWT (one order for every tab).
+    const later = token.expiresAt.getTime() - held.expiresAt.getTime();
+    if (fromChannel && (later < 0 || (later === 0 && token.jwt < held.jwt))) {
       fail(`from another tab, expiring no later than ${held}`);
     }
     // When the held token is due, never one that expires sooner (but a forced refresh takes one
@@ -539,7 +541,7 @@ class World {
     for (let i = 1; i < calm.length; i++) {
       const first = calm[i - 1];
       const next = calm[i];
-      if (!first || !next || first.tie || next.tie) continue;
+      if (!first || !next) continue;
       stats.boundedPairs++;
       expect(
         next.at - first.at,
@@ -886,6 +888,35 @@ describe('tab sharing, model-based', () => {
 });
 
 describe('findings of the model, as examples', () => {
+  /**
+   * Finding 1, fixed: two tabs opened together (a restored session) fetch at once, and their
+   * tokens expire in the same second. Each took the other's as no better (`expires_no_later`), so
+   * both led and, with the same jitter, both fetched in every cycle for ever. Now the greater JWT
+   * wins in both tabs (`decideSharedAdoption`): one leads, the other follows.
+   */
+  it('two tabs opened together, with the same jitter, fetch once per cycle after the first', async () => {
+    vi.useFakeTimers({ now: T0 });
+    const world = new World(0, 0, H);
+    vi.stubGlobal('BroadcastChannel', world.hub.BroadcastChannel);
+    try {
+      world.open(false, 10, 500, 'token', false);
+      world.open(false, 10, 500, 'token', false);
+      await vi.advanceTimersByTimeAsync(MIN);
+      expect(world.fetchLog).toHaveLength(2); // both fetched at once: neither had a token
+      await vi.advanceTimersByTimeAsync(40 * MIN); // six refresh cycles of 600 s tokens
+      const cycles = world.fetchLog.slice(2).map(({ at }) => Math.round((at - T0) / S));
+      expect(cycles.length).toBeGreaterThanOrEqual(5);
+      expect(cycles.length).toBeLessThanOrEqual(6);
+      for (let i = 1; i < cycles.length; i++) {
+        expect((cycles[i] as number) - (cycles[i - 1] as number)).toBeGreaterThanOrEqual(380);
+      }
+    } finally {
+      world.dispose();
+      vi.unstubAllGlobals();
+      vi.useRealTimers();
+    }
+  });
+
   /**
    * Finding 3, a bug per the README ("Retries": "an outage costs the server one tab's retries,
    * not one per tab"; a tab fetches itself only with no token by `retryAt` plus `fetchTimeoutMs`

@@ -74,6 +74,10 @@ describe('decideSharedAdoption, as a table', () => {
   const token = (exp: number, claims: Parameters<typeof makeToken>[0] = {}) =>
     new AccessToken(makeToken({ iat: T, exp, ...claims }));
   const held = token(T + 3600);
+  /** Two other tokens that expire with `held`, the smaller JWT first. */
+  const same = [token(T + 3600, { jti: 'a' }), token(T + 3600, { jti: 'b' })].sort((a, b) =>
+    a.jwt < b.jwt ? -1 : 1,
+  ) as [AccessToken, AccessToken];
   const rows: Array<[string, AccessToken | null, AccessToken, boolean, NotSharedReason | null]> = [
     // what, held, candidate, held due, outcome
     ['nothing held: adopt', null, token(T + 60), true, null],
@@ -81,12 +85,14 @@ describe('decideSharedAdoption, as a table', () => {
     ['expires later, held not due: adopt', held, token(T + 7200), false, null],
     ['expires later, held due: adopt', held, token(T + 7200), true, null],
     [
-      'expires at the same second (another token): not adopted',
-      held,
-      token(T + 3600),
+      'expires at the same second, the smaller JWT: not adopted',
+      same[1],
+      same[0],
       false,
       'expires_no_later',
     ],
+    // (A total order, so that every tab settles on one token: the model test's finding 1.)
+    ['expires at the same second, the greater JWT: adopt', same[0], same[1], false, null],
     [
       'expires sooner, held not due: not adopted (a fetched one would be)',
       held,

@@ -65,20 +65,23 @@ export type NotSharedReason = NotAdoptedReason | 'expires_no_later';
 
 /**
  * Whether a token from another tab, which passed every check a token must pass, replaces the one
- * held: what {@link decideAdoption} says, and only when it expires later than the one held. So
- * tabs never swap tokens of equal use back and forth, and every adoption moves the refresh point
- * on. `null` to adopt, or why not. Pure.
+ * held: what {@link decideAdoption} says, and only when it expires later than the one held, or in
+ * the same second with the greater JWT (a total order: every tab settles on one token). So tabs
+ * never swap tokens of equal use back and forth, and every adoption moves the refresh point on or
+ * makes its tab a follower. `null` to adopt, or why not. Pure.
  */
 export function decideSharedAdoption(
   candidate: AccessToken,
   context: AdoptionContext,
 ): NotSharedReason | null {
   const { held } = context;
+  if (!held || context.refusedBySdk) return decideAdoption(candidate, context);
+  const later = candidate.expiresAt.getTime() - held.expiresAt.getTime();
+  // Two tokens that expire in the same second (two tabs that fetched at once): the greater JWT
+  // wins in every tab, so that one tab leads and the other follows, as when they expire apart.
   return (
     decideAdoption(candidate, context) ??
-    (held && !context.refusedBySdk && candidate.expiresAt <= held.expiresAt
-      ? 'expires_no_later'
-      : null)
+    (later < 0 || (later === 0 && candidate.jwt < held.jwt) ? 'expires_no_later' : null)
   );
 }
 

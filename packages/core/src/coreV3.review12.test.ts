@@ -6,18 +6,24 @@
 // code under review (72804af), ranked: the first hurts a user most. Each describe names the commit
 // that brought it, or says it is older. Public API only, fake timers.
 //
-// Tried and found as claimed (no test here): f6d7e6b's getState()/isExpired on a closed manager,
-// after reset(), for a refused token, in a listener; 0e9f24a's timer with a deadline exactly at
-// now, a token past its warnAt when adopted, a sleep past every deadline, a 401 after expiry
-// (no loop: the timer fires at most once per deadline and every 30 s); the idle manager with a
-// 1-hour token and fetchToken wakes the event loop 123 times an hour before and after 0e9f24a;
-// MBT_RUNS=3000 MBT_SEED=40..43 src/accessManager.model.test.ts pass.
+// Tried and found as claimed (no test here; each run with tokenHold.ts and accessManager.ts at
+// 72804af and at f456f30, 0e9f24a's parent, with the same timers counted and state$'s last state
+// equal to getState() in both): a 2-minute token adopted past its warnAt (push-only: 7 timers in
+// 5 minutes; fetchToken with the server down: 71, of them 21 of delay 0, the retries), a sleep
+// past every deadline (push-only, and fetchToken with a 401), an SDK's warning exactly at warnAt
+// (9 timers in 10 minutes); no timer that fires and re-arms in a loop. An idle manager with a
+// 1-hour token and fetchToken sets 123 timers in an hour before and after 0e9f24a (README: 123).
+// f6d7e6b: isExpired and getState() on a closed manager, after reset(), for a refused token and
+// in a listener: as on its parent (isExpired false while none is held). 0e9f24a's SharingFacts:
+// the same eight properties as e0d2992's #sharingFacts(). MBT_RUNS=3000 MBT_SEED=40, 41, 42, 43
+// npx vitest run src/accessManager.model.test.ts: all pass (12.5, 11.7, 11.8, 9.4 s).
 import { makeToken } from '@access-manager/testing';
 import { describe, expect, it, vi } from 'vitest';
 import type { Clock } from './clock.js';
+import { FetchFailedError } from './errors.js';
 import { eventLog as heard } from './testing/eventLog.js';
 import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
-import type { AccessManagerOptions, AccessManagerState } from './types.js';
+import type { AccessManagerOptions, AccessManagerState, FetchToken } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 const nowS = () => Math.floor(Date.now() / 1000);
@@ -85,7 +91,40 @@ describe('1. push-only, an SDK that refuses the token again after the device clo
   });
 });
 
-describe('2. state$ after the device clock stepped back past a token’s expiry (older than 0e9f24a)', () => {
+describe('2. push-only, the manager’s own warning minutes after an SDK’s (4c6c6de)', () => {
+  it('warns at the manager’s warnAt when an SDK warned 2 minutes before and the app’s answer failed', async () => {
+    // README (reportSdkSignal): "Push-only, what SDKs and the manager's own deadlines say of one
+    // token within 10 s is said once (...), and said again when an SDK says it again later (the
+    // app's answer may have failed)". An app with `warnBeforeMs: 60_000`; a Chat/Conversations
+    // client warns in the token's final three minutes (Twilio's docs): tokenWillExpire, source
+    // 'sdk', 3 minutes before expiry. The app's answer fails (its token endpoint blipped), and
+    // the client is then shut down (the user left the chat view): no SDK will say it again. Two
+    // minutes later the manager's own deadline comes, far more than 10 s after the SDK's
+    // warning: it is news, the app's second chance before the expiry. Since 4c6c6de it is
+    // swallowed: TokenHold.tell marks the warning given for good (#warned), not for 10 s, and
+    // passed() never gives it. The app hears nothing more until tokenExpired: its users see
+    // the disconnect that the warning exists to prevent. On 4c6c6de's parent the manager's own
+    // warning came (as it does when the SDK's came within 10 s of it, which is the one 4c6c6de
+    // meant to drop).
+    // Where: tokenHold.ts tell()/#told (`this.#warned = true`) and passed() (`!this.#warned`).
+    // Fix: passed() gives the manager's own warning unless the app was told it within the
+    // cooldown (`now - toldAt.tokenWillExpire < 10 s`), or never after the token's tokenExpired.
+    const manager = managed({
+      warnBeforeMs: 60_000,
+      token: makeToken({ jti: 'a', iat: nowS(), ttl: 3600, grants }),
+    });
+    const events = heard(manager);
+    await vi.advanceTimersByTimeAsync(3_420_000); // 3 minutes before the expiry
+    await manager.reportSdkSignal('willExpire'); // the app is told; its answer fails
+    await vi.advanceTimersByTimeAsync(125_000); // the manager's own warnAt, 2 minutes later
+    expect(events.filter((e) => e.startsWith('tokenWillExpire'))).toEqual([
+      'tokenWillExpire:sdk',
+      'tokenWillExpire:manager',
+    ]);
+  });
+});
+
+describe('3. state$ after the device clock stepped back past a token’s expiry (older than 0e9f24a)', () => {
   it('publishes what getState() says once the clock was corrected, within the 30 s re-check', async () => {
     // A push-only token expires on a device clock 10 minutes ahead (tokenWillExpire, tokenExpired,
     // state$ 'expired'); then NTP corrects the clock: on the local clock the token has 4 more
@@ -112,7 +151,42 @@ describe('2. state$ after the device clock stepped back past a token’s expiry 
   });
 });
 
-describe('3. wake-ups of an idle push-only manager whose token an SDK refused (regression of 0e9f24a)', () => {
+describe('4. fetchToken, a token an SDK refused and whose refresh failed for good (older than 4c6c6de)', () => {
+  it('gets no tokenWillExpire after the refusal: the state said expired since', async () => {
+    // With fetchToken, an SDK refuses the token held (tokenStatus 'expired', isExpired true) and
+    // the forced refresh gets a 401 (the session ended): status 'failed'. Minutes later, at the
+    // token's warnAt, the app hears tokenWillExpire (source 'manager', expiresInMs 180000) for
+    // that token: "3 minutes left" for a token every SDK refused and getState() calls expired
+    // (a listener that reads isExpired in it reads true). 4c6c6de's rule "never a warning for a
+    // token an SDK refused" holds push-only only (TokenHold.tell and passed()'s push-only line).
+    // The same on b7a3890: older than this round's commits.
+    // Where: tokenHold.ts passed() (`if (this.refusedNow() && !this.#options.fetchToken)`).
+    // Fix: no tokenWillExpire for a refused token with fetchToken either (its tokenExpired at the
+    // expiry may stay, as the README says).
+    let sessionEnded = false;
+    const fetchToken: FetchToken = async () => {
+      if (!sessionEnded) return makeToken({ iat: nowS(), ttl: 3600, grants });
+      throw new FetchFailedError('Session ended (test stand-in).', {
+        retryable: false,
+        status: 401,
+      });
+    };
+    const manager = managed({ fetchToken });
+    await vi.advanceTimersByTimeAsync(0);
+    const events = heard(manager);
+    sessionEnded = true;
+    await manager.reportSdkSignal('expired').catch(() => {});
+    expect(manager.getState().status).toBe('failed');
+    expect(manager.isExpired).toBe(true);
+    const expiredInListener: boolean[] = [];
+    manager.on('tokenWillExpire', () => expiredInListener.push(manager.isExpired));
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(events).not.toContain('tokenWillExpire:manager');
+    expect(expiredInListener).toEqual([]);
+  });
+});
+
+describe('5. wake-ups of an idle push-only manager whose token an SDK refused (regression of 0e9f24a)', () => {
   it('sets no timer in the hour before the refused token’s expiry, when nothing it publishes can change', async () => {
     // Push-only, an SDK refuses the token (an hour left); the app was told (tokenExpired, source
     // 'sdk') and the state says 'expired' (refused) whatever the clock does until another token

@@ -138,8 +138,11 @@ describe('3. state$ after the device clock stepped back past a token’s expiry 
     // runs, and after a step back nothing runs one.
     // Where: accessManager.ts #reconcile / tokenHold.ts next(): no timer once every deadline is
     // past, so a clock that steps back is never seen.
-    // Fix: keep the 30 s re-check while a token is held (idle, unref'd), or compare the clock
-    // with the last reconcile's in the wake signals; publish when tokenStatus changes.
+    // Fix (a trade-off, the lead's call): keep the idle 30 s re-check while a token held has
+    // expired by the clock only (not refused: finding 5), at 120 wake-ups an hour for a manager
+    // left with a dead token; or cheaper, let every input and wake signal compare the wall clock
+    // with the last reconcile's (a step back) and reconcile; or document that state$ may lag a
+    // clock stepped back until the next input.
     const manager = managed({ token: makeToken({ jti: 'a', iat: nowS(), ttl: 3600, grants }) });
     const states = published(manager);
     await vi.advanceTimersByTimeAsync(3_660_000); // a minute past its expiry on the local clock

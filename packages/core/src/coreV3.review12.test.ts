@@ -11,12 +11,13 @@
 // equal to getState() in both): a 2-minute token adopted past its warnAt (push-only: 7 timers in
 // 5 minutes; fetchToken with the server down: 71, of them 21 of delay 0, the retries), a sleep
 // past every deadline (push-only, and fetchToken with a 401), an SDK's warning exactly at warnAt
-// (9 timers in 10 minutes); no timer that fires and re-arms in a loop. An idle manager with a
+// (9 timers in all, on both); no timer that fires and re-arms in a loop. An idle manager with a
 // 1-hour token and fetchToken sets 123 timers in an hour before and after 0e9f24a (README: 123).
 // f6d7e6b: isExpired and getState() on a closed manager, after reset(), for a refused token and
 // in a listener: as on its parent (isExpired false while none is held). 0e9f24a's SharingFacts:
-// the same eight properties as e0d2992's #sharingFacts(). MBT_RUNS=3000 MBT_SEED=40, 41, 42, 43
-// npx vitest run src/accessManager.model.test.ts: all pass (12.5, 11.7, 11.8, 9.4 s).
+// the same eight properties as the manager's #sharingFacts() before 15a67e3.
+// MBT_RUNS=3000 MBT_SEED=40, 41, 42, 43 npx vitest run src/accessManager.model.test.ts: all pass
+// (12.5, 11.7, 11.8, 9.4 s).
 import { makeToken } from '@access-manager/testing';
 import { describe, expect, it, vi } from 'vitest';
 import type { Clock } from './clock.js';

@@ -9,17 +9,10 @@ export interface SignalHost
 }
 
 /**
- * Push-only, an SDK's signal within this long after the app was told the same of the token (by
- * another SDK, or by the manager's own deadline) is the same news; after it, news again (the app's
- * answer may have failed). The links' own default `signalCooldownMs`.
- */
-const SAID_AGAIN_MS = 10_000;
-
-/**
  * `AccessManager.reportSdkSignal`: what an attached SDK client said of the token it holds.
  * `expired` marks the token refused (once, however many SDKs refuse it); then, with `fetchToken`,
  * a refresh (forced when refused), or, push-only, the event for the app to act on: at most one
- * `tokenExpired`, and one `tokenWillExpire`, per token within `SAID_AGAIN_MS` whoever said it
+ * `tokenExpired`, and one `tokenWillExpire`, per token within 10 s (`TokenHold.tell`) whoever said it
  * first (the manager's deadline or an SDK); no warning after a token's `tokenExpired`. A subscriber
  * that hears the refusal and pushes a replacement ends it; one that signs out aborts it.
  */
@@ -53,7 +46,7 @@ export function reportSdkSignal(
   const held = hold.held();
   // Push-only, the app is asked: once for what SDKs say at one moment, again when they say it again.
   const type = kind === 'expired' ? 'tokenExpired' : 'tokenWillExpire';
-  if (held && hold.tell(type, SAID_AGAIN_MS)) {
+  if (held && hold.tell(type)) {
     const { token } = held;
     const expiresInMs = Math.max(0, held.expireAt - hold.now());
     host.emit(

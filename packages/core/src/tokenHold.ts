@@ -13,6 +13,16 @@ import type { AccessManagerEvent, AccessManagerOptions } from './types.js';
 /** A deadline event of the manager's own clock. */
 type DeadlineEvent = Extract<AccessManagerEvent, { type: 'tokenWillExpire' | 'tokenExpired' }>;
 
+/**
+ * Push-only, what SDKs and the manager's own deadline say of one token within this long is the
+ * same news, said once; after it, news again (the app's answer may have failed). The links' own
+ * default `signalCooldownMs`.
+ */
+const SAID_AGAIN_MS = 10_000;
+
+/** With nothing due, a token whose deadlines all passed is still re-checked this often (a clock set back). */
+const RECHECK_MS = 30_000;
+
 /** A change to a token's deadlines: a token from another tab plans its refresh later. */
 export type Plan = (deadlines: Deadlines) => Deadlines;
 
@@ -137,9 +147,12 @@ export class TokenHold {
     // `reportSdkSignal`): no deadline event of its own about that token after it.
     if (this.refusedNow() && !this.#options.fetchToken) this.#warned = this.#expired = true;
     if (!this.#warned && now >= deadlines.warnAt) {
-      this.#told('tokenWillExpire', now);
-      const expiresInMs = Math.max(0, deadlines.expireAt - now);
-      return { type: 'tokenWillExpire', token, expiresInMs, source: 'manager' };
+      this.#warned = true;
+      // An SDK said it moments ago (push-only): the same news, not said twice.
+      if (this.tell('tokenWillExpire')) {
+        const expiresInMs = Math.max(0, deadlines.expireAt - now);
+        return { type: 'tokenWillExpire', token, expiresInMs, source: 'manager' };
+      }
     }
     if (!this.#expired && now >= deadlines.expireAt) {
       this.#told('tokenExpired', now);
@@ -150,34 +163,38 @@ export class TokenHold {
 
   /**
    * The app is told `type` about the held token now, unless it was told the same within
-   * `cooldownMs` (two SDKs that say it at one moment, or one right after the manager's own
-   * deadline): true when it is, and the event is then marked given (`tokenExpired` marks the
-   * warning too). Never a warning after the token's `tokenExpired`, or for a token an SDK refused.
+   * `SAID_AGAIN_MS` (two SDKs that say it at one moment, or one and the manager's own deadline;
+   * measured forward: a clock set back is no reason to say nothing): true when it is. A
+   * `tokenExpired` marks both events given; never a warning after it, or for a refused token.
    */
-  tell(type: DeadlineEvent['type'], cooldownMs: number): boolean {
+  tell(type: DeadlineEvent['type']): boolean {
     const now = this.now();
-    if (now - this.#toldAt[type] < cooldownMs) return false;
+    const since = now - this.#toldAt[type];
+    if (since >= 0 && since < SAID_AGAIN_MS) return false;
     if (type === 'tokenWillExpire' && (this.#expired || this.refusedNow())) return false;
     this.#told(type, now);
     return true;
   }
 
-  /** Marks `type` given for the held token at `now` (`tokenExpired`: the warning too). */
+  /** Marks `type` told at `now` (`tokenExpired`: both events given). */
   #told(type: DeadlineEvent['type'], now: number): void {
     this.#toldAt[type] = now;
-    this.#warned = true;
-    if (type === 'tokenExpired') this.#expired = true;
+    if (type === 'tokenExpired') this.#warned = this.#expired = true;
   }
 
   /**
-   * The next deadline of the held token after `now`, or one whose event was not given yet: its
-   * events' (whose time changes the state to publish, given or not), and its refresh point's when
-   * `plans`.
+   * When to look at the held token again: at its events' deadlines (whose time changes the state
+   * to publish, given or not: a re-planned token's come again), and its refresh point's when
+   * `plans`; a token whose events were given and passed is re-checked every `RECHECK_MS` (a device
+   * clock set back makes it valid again); one an SDK refused, whose events were given, never (its
+   * state is `expired` until another token comes).
    */
   next(now: number, plans: boolean): number {
     const { deadlines } = this;
     if (!deadlines) return Infinity;
-    const due = (at: number, given: boolean) => (!given || at > now ? at : Infinity);
+    const refused = this.refusedNow();
+    const due = (at: number, given: boolean) =>
+      !given ? at : refused ? Infinity : at > now ? at : now + RECHECK_MS;
     return Math.min(
       due(deadlines.warnAt, this.#warned),
       due(deadlines.expireAt, this.#expired),

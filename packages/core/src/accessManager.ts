@@ -19,8 +19,6 @@ import type { CheckedToken } from './tokenPolicy.js';
 import type { AccessManagerOptions, AccessManagerState, RefreshReason } from './types.js';
 import { listenWake } from './wakeSignals.js';
 
-const noop = (): void => {};
-
 /** The manager as its parts see it: one object for the refresher, getToken, SDK signals and pushed tokens. */
 type Host = RefreshHost & TokenSource & SignalHost & PushHost & NotAdoptedHost;
 
@@ -43,7 +41,7 @@ type Host = RefreshHost & TokenSource & SignalHost & PushHost & NotAdoptedHost;
  */
 export class AccessManager extends EventDelivery {
   readonly #clock: Clock;
-  #unwake: () => void = noop;
+  readonly #unwake: () => void;
   readonly #timer: DeadlineTimer;
   readonly #grants = new GrantRegistry();
   /** The refresh under way and the fatal failure (`refresher.ts`); null without `fetchToken`. */

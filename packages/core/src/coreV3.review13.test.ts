@@ -1,0 +1,91 @@
+// Tenth hostile review of issue 17's last changes to the core: 10b7c9c (TokenHold.tell measured
+// forward; passed() gives the manager's own warning unless told within 10 s, never for a refused
+// token; next() re-checks every 30 s a token whose given deadlines passed) and 671a149
+// (decideSharedAdoption: of two tokens that expire in the same second, the greater JWT wins).
+// Each test is a finding that FAILS on the code under review (10b7c9c), ranked: the first hurts
+// a user most. Each describe names the commit that brought it. Public API only, fake timers.
+import { makeToken } from '@access-manager/testing';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AccessManager } from './accessManager.js';
+import { tabSharing } from './tabSharing.js';
+import { eventLog as heard } from './testing/eventLog.js';
+import { InMemoryBroadcastHub } from './testing/inMemoryBroadcastChannel.js';
+import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
+import type { AccessManagerOptions, FetchToken } from './types.js';
+
+const T0 = Date.UTC(2026, 0, 1, 12);
+const nowS = () => Math.floor(Date.now() / 1000);
+const grants = { chat: {} };
+
+describe('1. a forced refresh ends on another tab’s token of the same second (671a149)', () => {
+  let hub: InMemoryBroadcastHub;
+  const managers: AccessManager[] = [];
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 });
+    hub = new InMemoryBroadcastHub();
+    vi.stubGlobal('BroadcastChannel', hub.BroadcastChannel);
+  });
+  afterEach(() => {
+    try {
+      for (const manager of managers.splice(0)) manager.close();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.unstubAllGlobals();
+      vi.useRealTimers();
+    }
+  });
+
+  it('refresh({ force: true }) fetches a new token though a same-second token of another tab comes meanwhile', async () => {
+    // Two tabs fetched at one moment (the situation 671a149 is about): this tab holds X, the other
+    // Y, both minted and expiring in the same second, Y the greater JWT. Before Y's post reaches
+    // this tab, the app calls refresh({ force: true }) (its user's grants just changed on the
+    // server: it needs a token minted from now on). Then Y arrives. Since 671a149 Y is adopted
+    // (same second, greater JWT), and Refresher.adopted() ends the forced flight with it ("a token
+    // that expires no sooner than the refused one"): the forced fetch is aborted and
+    // refresh({ force: true }) resolves with Y, a token minted in the same second as the one the
+    // app forced away, before the change, so it carries the old grants. On 671a149's parent Y
+    // was 'expires_no_later' and the forced refresh resolved with its own fresh token.
+    // Where: tabSharing.ts decideSharedAdoption (the tie-break ignores `context.refused`), with
+    // refresher.ts adopted() (`token.expiresAt >= flight.refusedExpiresAt`).
+    // Fix: no tie-break while a forced refresh is under way (`later === 0 && !context.refused &&
+    // candidate.jwt > held.jwt`), or a forced flight ends only on a token that expires strictly
+    // later than the one it replaces; say so in the README's `refresh` row.
+    const channel = 'review13-force';
+    const [x, y] = [
+      makeToken({ jti: 'a', iat: nowS(), ttl: 3600, grants }),
+      makeToken({ jti: 'b', iat: nowS(), ttl: 3600, grants }),
+    ].sort() as [string, string];
+    let calls = 0;
+    let answer: ((jwt: string) => void) | undefined;
+    const fetchToken: FetchToken = () => {
+      calls++;
+      if (calls === 1) return Promise.resolve(x);
+      return new Promise<string>((resolve) => {
+        answer = resolve;
+      });
+    };
+    const manager = new AccessManager({
+      wakeSignals: false,
+      random: () => 0.5,
+      fetchToken,
+      shareAcrossTabs: tabSharing({ channel, waitMs: 0 }),
+    });
+    managers.push(manager);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(manager.token).toBe(x);
+    const forced = manager.refresh({ force: true });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toBe(2); // the forced fetch is under way
+    // The other tab's post, late (a busy page): Y, of the same second, the greater JWT.
+    const otherTab = new hub.BroadcastChannel(channel);
+    otherTab.postMessage({ jwt: y });
+    await vi.advanceTimersByTimeAsync(0);
+    vi.advanceTimersByTime(1_000);
+    const fresh = makeToken({ jti: 'c', iat: nowS(), ttl: 3600, grants });
+    answer?.(fresh);
+    await expect(forced).resolves.toMatchObject({ jwt: fresh });
+    expect(manager.token).toBe(fresh);
+    await vi.advanceTimersByTimeAsync(0); // the channel delivers what this tab posted
+    otherTab.close();
+  });
+});

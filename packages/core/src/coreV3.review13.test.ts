@@ -4,6 +4,25 @@
 // (decideSharedAdoption: of two tokens that expire in the same second, the greater JWT wins).
 // Each test is a finding that FAILS on the code under review (10b7c9c), ranked: the first hurts
 // a user most. Each describe names the commit that brought it. Public API only, fake timers.
+//
+// Tried and found as claimed (no test here), timers counted through an injected clock with each
+// one's `idle` flag, on 10b7c9c and with tokenHold.ts and sdkSignal.ts at its parent: an idle
+// manager with a 1-hour token and fetchToken, 126 timers in its first hour on both (5 not idle);
+// push-only, a token expired and left alone, 120 idle timers in the hour after (0 on the parent),
+// none of delay 0, none not idle: Node still exits; fetchToken after a 401, with the token expired,
+// 120 idle timers an hour (0 on the parent), not idle ones unchanged (7), no fetch after the 401; a
+// fetch that never answers with the token expired: 144 more not-idle timers an hour (576, 432 on
+// the parent), while the fetch's own 10 s time limit holds Node anyway; no timer that re-arms at 0
+// in a loop. Push-only, an SDK's warning 5 s before the manager's warnAt: one warning (source
+// 'sdk'), then tokenExpired; the twilio-common facade hears the same (tokenWillExpire then
+// tokenExpired). 671a149, by reading: no ping-pong (a tab never re-posts a token it adopted, and
+// the order is total, so 3 tabs settle on the greatest); a reset tab (nothing held) and a tab whose
+// token an SDK refused go through decideAdoption alone, as on its parent; with identity 'any' the
+// tie-break applies across identities, as a later expiry did already (the README has the channel
+// name separate users). MBT_RUNS=3000 MBT_SEED=50, 51, 52 npx vitest run
+// src/accessManager.model.test.ts: all pass (15.4, 11.4, 12.0 s); TABS_MODEL_RUNS=450
+// TABS_MODEL_SEED=50, 51, 52 npx vitest run src/tabSharing.model.test.ts: all pass (3 passed, 1
+// expected fail each; 11.5, 13.9, 10.5 s).
 import { makeToken } from '@access-manager/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AccessManager } from './accessManager.js';
@@ -45,6 +64,10 @@ describe('1. a forced refresh ends on another tab’s token of the same second (
     // refresh({ force: true }) resolves with Y, a token minted in the same second as the one the
     // app forced away, before the change, so it carries the old grants. On 671a149's parent Y
     // was 'expires_no_later' and the forced refresh resolved with its own fresh token.
+    // (The README's `refresh` row says a forced refresh "ends with any token that expires no
+    // sooner than the refused one, (...) from another tab": read to the letter it allows this;
+    // but a token of the same second cannot have been fetched after the force, and until
+    // 671a149 another tab's was never adopted.)
     // Where: tabSharing.ts decideSharedAdoption (the tie-break ignores `context.refused`), with
     // refresher.ts adopted() (`token.expiresAt >= flight.refusedExpiresAt`).
     // Fix: no tie-break while a forced refresh is under way (`later === 0 && !context.refused &&

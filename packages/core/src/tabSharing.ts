@@ -79,10 +79,9 @@ export function decideSharedAdoption(
   const later = candidate.expiresAt.getTime() - held.expiresAt.getTime();
   // Two tokens that expire in the same second (two tabs that fetched at once): the greater JWT
   // wins in every tab, so that one tab leads and the other follows, as when they expire apart.
-  return (
-    decideAdoption(candidate, context) ??
-    (later < 0 || (later === 0 && candidate.jwt < held.jwt) ? 'expires_no_later' : null)
-  );
+  // Not during a forced refresh: a token of the same second was not fetched after it was forced.
+  const tie = later === 0 && !context.refused && candidate.jwt > held.jwt;
+  return decideAdoption(candidate, context) ?? (later > 0 || tie ? null : 'expires_no_later');
 }
 
 /**

@@ -164,13 +164,14 @@ export class TokenHold {
   /**
    * The app is told `type` about the held token now, unless it was told the same within
    * `SAID_AGAIN_MS` (two SDKs that say it at one moment, or one and the manager's own deadline;
-   * measured forward: a clock set back is no reason to say nothing): true when it is. A
+   * either way on the clock, so that a clock set back by minutes silences nothing): true when it is. A
    * `tokenExpired` marks both events given; never a warning after it, or for a refused token.
    */
   tell(type: DeadlineEvent['type']): boolean {
     const now = this.now();
-    const since = now - this.#toldAt[type];
-    if (since >= 0 && since < SAID_AGAIN_MS) return false;
+    // Within 10 s either way: a clock set back by seconds (NTP) is the same moment; by minutes,
+    // the news is not stale.
+    if (Math.abs(now - this.#toldAt[type]) < SAID_AGAIN_MS) return false;
     if (type === 'tokenWillExpire' && (this.#expired || this.refusedNow())) return false;
     this.#told(type, now);
     return true;

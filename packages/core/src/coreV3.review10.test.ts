@@ -9,17 +9,15 @@ import { describe, expect, it, vi } from 'vitest';
 import { attachClient } from './attachClient.js';
 import { FetchFailedError } from './errors.js';
 import { eventLog as heard } from './testing/eventLog.js';
-import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
+import { onFakeTime } from './testing/onFakeTime.js';
 import { StandInClient, standInSpec } from './testing/standInClient.js';
-import type { AccessManagerOptions, FetchToken } from './types.js';
+import type { FetchToken } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 const nowS = () => Math.floor(Date.now() / 1000);
 const grants = { chat: {} };
 
-const make = managersOnFakeTime(T0);
-const managed = (options: AccessManagerOptions = {}) =>
-  make({ wakeSignals: false, random: () => 0.5, ...options });
+const { managed } = onFakeTime(T0, { wakeSignals: false, random: () => 0.5 });
 
 /** `count` stand-in clients attached to `manager`, each created with the token held. */
 const attachStandIns = (manager: ReturnType<typeof managed>, count: number) => {

@@ -10,24 +10,15 @@ import { describe, expect, it, vi } from 'vitest';
 import { FetchFailedError } from './errors.js';
 import type { SharingFacts } from './sharingHost.js';
 import type { ShareAcrossTabs } from './tabSharing.js';
-import { eventLog as heard } from './testing/eventLog.js';
-import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
-import type { AccessManagerOptions, AccessManagerState, FetchToken } from './types.js';
+import { eventLog as heard, stateLog } from './testing/eventLog.js';
+import { onFakeTime } from './testing/onFakeTime.js';
+import type { FetchToken } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 const nowS = () => Math.floor(Date.now() / 1000);
 const grants = { chat: {} };
 
-const make = managersOnFakeTime(T0);
-const managed = (options: AccessManagerOptions = {}) =>
-  make({ wakeSignals: false, random: () => 0.5, ...options });
-
-/** Every state `state$` publishes, the last one last. */
-const published = (manager: ReturnType<typeof managed>): AccessManagerState[] => {
-  const states: AccessManagerState[] = [];
-  manager.state$.subscribe((state) => states.push(state));
-  return states;
-};
+const { managed } = onFakeTime(T0, { wakeSignals: false, random: () => 0.5 });
 
 describe('1. state$ after a token’s events were given early (regression of 4c6c6de)', () => {
   it('publishes tokenStatus expired at the real expiry of a token that a server time showed valid again', async () => {
@@ -64,7 +55,7 @@ describe('1. state$ after a token’s events were given early (regression of 4c6
     };
     const manager = managed({ token: a, fetchToken });
     const events = heard(manager);
-    const states = published(manager);
+    const states = stateLog(manager);
     await vi.advanceTimersByTimeAsync(3_060_000); // past A's exp on the local clock
     expect(events.filter((e) => e.startsWith('tokenExpired'))).toEqual(['tokenExpired:manager']);
     server = 'caching';

@@ -22,24 +22,15 @@ import { makeToken } from '@access-manager/testing';
 import { describe, expect, it, vi } from 'vitest';
 import type { Clock } from './clock.js';
 import { FetchFailedError } from './errors.js';
-import { eventLog as heard } from './testing/eventLog.js';
-import { managersOnFakeTime } from './testing/managersOnFakeTime.js';
-import type { AccessManagerOptions, AccessManagerState, FetchToken } from './types.js';
+import { eventLog as heard, stateLog } from './testing/eventLog.js';
+import { onFakeTime } from './testing/onFakeTime.js';
+import type { FetchToken } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 const nowS = () => Math.floor(Date.now() / 1000);
 const grants = { chat: {} };
 
-const make = managersOnFakeTime(T0);
-const managed = (options: AccessManagerOptions = {}) =>
-  make({ wakeSignals: false, random: () => 0.5, ...options });
-
-/** Every state `state$` publishes, the last one last. */
-const published = (manager: ReturnType<typeof managed>): AccessManagerState[] => {
-  const states: AccessManagerState[] = [];
-  manager.state$.subscribe((state) => states.push(state));
-  return states;
-};
+const { managed } = onFakeTime(T0, { wakeSignals: false, random: () => 0.5 });
 
 /** The (faked) system clock, counting the timers the manager sets through it. */
 const countingTimers = () => {
@@ -145,7 +136,7 @@ describe('3. state$ after the device clock stepped back past a token’s expiry 
     // with the last reconcile's (a step back) and reconcile; or document that state$ may lag a
     // clock stepped back until the next input.
     const manager = managed({ token: makeToken({ jti: 'a', iat: nowS(), ttl: 3600, grants }) });
-    const states = published(manager);
+    const states = stateLog(manager);
     await vi.advanceTimersByTimeAsync(3_660_000); // a minute past its expiry on the local clock
     expect(states.at(-1)?.tokenStatus).toBe('expired');
     vi.setSystemTime(Date.now() - 600_000); // NTP corrects the device clock, 10 minutes ahead

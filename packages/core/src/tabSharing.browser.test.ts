@@ -202,7 +202,13 @@ describe.runIf(hasBrowser)('tabs of one origin share the token in Chromium, with
     expect(fetches.length).toBe(before);
     expect((await snapshot('2')).fetches).toBe(0);
     expect((await snapshot('3')).fetches).toBe(0);
-    expect(await watchCycles(3, '3 tabs')).toEqual([1, 1, 1]);
+    const [first, ...then] = await watchCycles(3, '3 tabs');
+    // (With 15 s tokens a follower's refresh point is about 1 s after the leader's, which
+    // Chromium's 1 s alignment of background pages' timers can eat on a busy machine: then two
+    // fetch in one cycle, their tokens expire in the same second, and the greater JWT makes one
+    // leader again. One fetch per cycle from the next cycle on.)
+    expect([1, 2]).toContain(first);
+    expect(then).toEqual([1, 1]);
     await expectAllOnNewest();
   }, 60_000);
 
@@ -215,7 +221,9 @@ describe.runIf(hasBrowser)('tabs of one origin share the token in Chromium, with
     await sleep(500);
     expect(fetches.length).toBe(before);
     expect(await snapshot('4')).toMatchObject({ fetches: 0, tokenId: newest() });
-    expect(await watchCycles(3, '4 tabs')).toEqual([1, 1, 1]);
+    const [first, ...then] = await watchCycles(3, '4 tabs');
+    expect([1, 2]).toContain(first); // (as with three pages)
+    expect(then).toEqual([1, 1]);
     await expectAllOnNewest();
   }, 60_000);
 

@@ -23,3 +23,13 @@ export interface ManagerHost {
   /** The manager's `refresh()`; undefined without `fetchToken` (push-only). */
   refresh: ((options: { reason: RefreshReason; force: boolean }) => Promise<unknown>) | undefined;
 }
+
+/**
+ * From now on, while the manager is neither closed nor reset: false once the user a step was for
+ * moved on (a subscriber that heard of it signed out or closed), so that the step says and does
+ * nothing more.
+ */
+export function current(host: Pick<ManagerHost, 'closed' | 'resets'>): () => boolean {
+  const resets = host.resets();
+  return () => !host.closed() && host.resets() === resets;
+}

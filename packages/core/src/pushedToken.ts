@@ -1,5 +1,5 @@
 import { type AccessManagerError, StaleTokenError } from './errors.js';
-import type { ManagerHost } from './managerHost.js';
+import { current, type ManagerHost } from './managerHost.js';
 
 /** What a pushed token reads of the manager, and asks of it. */
 export type PushHost = Pick<
@@ -18,9 +18,8 @@ const noop = (): void => {};
 export function adoptPushed(host: PushHost, token: string): void {
   const { hold } = host;
   if (hold.token && token === hold.token.jwt && !hold.refusedNow()) return;
-  const resets = host.resets();
   // A subscriber that heard of it signed the user out, or closed: the app that moved on hears nothing.
-  const movedOn = () => resets !== host.resets() || host.closed();
+  const live = current(host);
   try {
     const checked = hold.check(token);
     const why = host.whyNot(checked.token, false);
@@ -28,11 +27,11 @@ export function adoptPushed(host: PushHost, token: string): void {
     host.adopt(checked);
   } catch (error) {
     // The caller hears why in any case.
-    if (movedOn()) throw error;
+    if (!live()) throw error;
     host.report(error as AccessManagerError);
     // Unless an error subscriber signed the user out (or closed): then nothing is fetched.
     const expired = (error as AccessManagerError).code === 'token_expired';
-    if (expired && host.refresh && !movedOn()) {
+    if (expired && host.refresh && live()) {
       host.refresh({ reason: 'expired', force: false }).catch(noop);
     }
     host.publish();

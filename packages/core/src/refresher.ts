@@ -8,7 +8,7 @@ import {
 } from './errors.js';
 import type { FetchResult } from './fetchAttempt.js';
 import type { Logger } from './logger.js';
-import type { ManagerHost } from './managerHost.js';
+import { current, type ManagerHost } from './managerHost.js';
 import { type FlightOptions, RefreshFlight } from './refreshFlight.js';
 import type { CheckedToken } from './tokenPolicy.js';
 import type { RefreshReason } from './types.js';
@@ -172,17 +172,17 @@ export class Refresher {
       this.#failed(flight, error as AccessManagerError, notBefore);
       return;
     }
-    const resets = host.resets();
+    const live = current(host);
     const why = host.whyNot(checked.token, flight.refused);
     // A subscriber that heard tokenNotAdopted signed the user out, or closed: that ended this
     // refresh (its callers heard so); nothing more to say of it.
-    if (why && (host.closed() || host.resets() !== resets)) return;
+    if (why && !live()) return;
     if (!why) {
       this.#flight = null;
       host.adopt(checked);
       // A subscriber that heard it signed the user out, or closed the manager: the callers get
       // no token of theirs.
-      if (host.closed() || host.resets() !== resets) {
+      if (!live()) {
         flight.reject(
           host.closed() ? new ClosedError() : new AbortedError('The AccessManager was reset.'),
         );

@@ -1,5 +1,5 @@
 import { AbortedError, ClosedError, TokenRefusedError } from './errors.js';
-import type { ManagerHost } from './managerHost.js';
+import { current, type ManagerHost } from './managerHost.js';
 import type { AccessManagerEvent } from './types.js';
 
 /** What an SDK's signal reads of the manager, and asks of it. */
@@ -23,6 +23,7 @@ export function reportSdkSignal(
   const { hold } = host;
   const token = hold.token;
   const resets = host.resets();
+  const live = current(host);
   if (host.closed()) return Promise.reject(new ClosedError());
   // Refused now, not already by another SDK (that one's tokenExpired was given).
   const refused = kind === 'expired' && hold.refuse();
@@ -36,7 +37,7 @@ export function reportSdkSignal(
     host.publish();
   }
   // A subscriber that heard the refusal pushed a replacement: nothing more to do for it.
-  if (token && hold.token !== token && resets === host.resets() && !host.closed()) {
+  if (token && hold.token !== token && live()) {
     return Promise.resolve();
   }
   // A subscriber that heard the refusal signed the user out: nothing to refresh for them.

@@ -376,6 +376,7 @@ describe.runIf(hasBrowser)('the demo in Chromium, with the real SDK clients', ()
     for (const address of [
       ...Object.values(endpoints.twilsock).map((uri) => `${uri}/`),
       `ws://${endpoints.chunderw}/signal`,
+      `${endpoints.video}/`, // the Video room's signaling, when it reconnects meanwhile
     ]) {
       provoked.add(
         `WebSocket connection to '${address}' failed: Error in connection establishment: net::ERR_INTERNET_DISCONNECTED`,
